@@ -1,0 +1,51 @@
+"""Pagination with the list envelope ``{count, next, previous, results, clusters, timestamp}``.
+
+``clusters`` is the per-cluster outcome of the fan-out that produced the rows, so
+a client sees which clusters answered even when the list is partial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from kcloud.timeutil import isoformat, utcnow
+
+
+class KCloudPagination(PageNumberPagination):
+    """``page`` and ``page_size`` (default 100, at most 1000)."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def get_paginated_response(self, data, clusters: Sequence[dict] | None = None) -> Response:
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+                "clusters": list(clusters or []),
+                "timestamp": isoformat(utcnow()),
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        base = super().get_paginated_response_schema(schema)
+        base["properties"]["clusters"] = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "status": {"type": "string", "enum": ["ok", "error"]},
+                    "error": {"type": "string", "nullable": True},
+                    "latency_ms": {"type": "number", "nullable": True},
+                },
+            },
+        }
+        base["properties"]["timestamp"] = {"type": "string", "format": "date-time"}
+        return base

@@ -1,0 +1,37 @@
+"""``GET /api/v1/``: the domains of the API and where they live."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from kcloud.version import API_VERSION, __version__
+
+# (domain, url name, description); a domain appears once its issue has landed.
+DOMAINS = [
+    ("clusters", "api-clusters-list", "Registered clusters and their health."),
+    ("system", "api-system-health", "Health, version and the app's own metrics (public)."),
+    ("schema", "api-schema", "OpenAPI 3 schema."),
+    ("docs", "api-docs", "Swagger UI."),
+]
+
+
+class ApiRootView(APIView):
+    """List the API's domains. Public, so a client can discover where to authenticate."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response(
+            {
+                "name": "KCloud Monitor API",
+                "api_version": API_VERSION,
+                "version": __version__,
+                "domains": {
+                    name: {"url": reverse(url_name, request=request), "description": text}
+                    for name, url_name, text in DOMAINS
+                },
+            }
+        )

@@ -1,0 +1,5 @@
+"""WebSocket routes. The live power streams arrive with the streaming issue."""
+
+from __future__ import annotations
+
+websocket_urlpatterns: list = []

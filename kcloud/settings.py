@@ -1,0 +1,258 @@
+"""KCloud Monitor settings: everything comes from the environment, read here once.
+
+Every variable is documented in ``.env.example``. Bad values stop start-up with a
+message naming the variable (see ``kcloud.env``). Backends are switchable:
+``DATABASE_URL`` (SQLite by default), ``REDIS_URL`` (in-process cache and channel
+layer when unset).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from kcloud.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_rate,
+    env_redis_url,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("KCLOUD_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-kcloud-monitor-0001"
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    SECRET_KEY = _DEV_SECRET_KEY
+elif len(SECRET_KEY) < 32 and not DEBUG:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long when DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS + CORS_ALLOWED_ORIGINS:
+    if not _origin.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"CSRF_TRUSTED_ORIGINS/CORS_ALLOWED_ORIGINS entry {_origin!r} must start with http:// or https://."
+        )
+
+# Transport security: on by default in production, switchable for plain-HTTP
+# loopback setups (a demo or a sidecar behind a TLS-terminating proxy).
+_SECURE_DEFAULT = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE_DEFAULT)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_DEFAULT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_DEFAULT)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _SECURE_DEFAULT else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KCLOUD_BEHIND_PROXY", False) else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "kcloud.auth",
+    "clusters",
+    "accelerators",
+    "infrastructure",
+    "hardware",
+    "monitoring",
+    "exports",
+    "system",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "kcloud.urls"
+WSGI_APPLICATION = "kcloud.wsgi.application"
+ASGI_APPLICATION = "kcloud.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kcloud.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kcloud.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_redis_url("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kcloud",
+            "OPTIONS": {
+                # Redis down means slower, not broken: cache errors become misses.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "kcloud"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kcloud"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+# Serve straight from the finders too, so `make demo` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+# --- Credentials at rest -------------------------------------------------------
+# One or more Fernet keys, newest first (MultiFernet): new writes use the first,
+# reads try all, `manage.py rotate_credentials` re-encrypts under the first.
+_credential_keys = env_list("KCLOUD_CREDENTIALS_KEY")
+if not _credential_keys:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "KCLOUD_CREDENTIALS_KEY is required when DEBUG is off "
+            '(generate one: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+        )
+    # Development only: a fixed key so a dev database stays readable across restarts.
+    _credential_keys = ["ZGV2LW9ubHkta2V5LWtjbG91ZC1tb25pdG9yLTAwMDE="]
+for _key in _credential_keys:
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            "KCLOUD_CREDENTIALS_KEY holds a value that is not a Fernet key (32 url-safe base64 bytes)."
+        ) from None
+KCLOUD_CREDENTIALS_KEYS = _credential_keys
+
+# --- API -------------------------------------------------------------------------
+KCLOUD_BASIC_AUTH = env_bool("KCLOUD_BASIC_AUTH", False)
+_authentication = [
+    "kcloud.auth.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+if KCLOUD_BASIC_AUTH:
+    _authentication.append("rest_framework.authentication.BasicAuthentication")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": _authentication,
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "kcloud.api.pagination.KCloudPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "kcloud.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kcloud.auth.throttling.TokenRateThrottle",
+        "kcloud.auth.throttling.UserRateThrottle",
+        "kcloud.auth.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_rate("KCLOUD_THROTTLE_TOKEN", "600/min"),
+        "user": env_rate("KCLOUD_THROTTLE_USER", "1200/min"),
+        "anon": env_rate("KCLOUD_THROTTLE_ANON", "60/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KCloud Monitor API",
+    "DESCRIPTION": "Power, energy, carbon and cost of GPU/NPU Kubernetes clusters.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Prometheus adapter ----------------------------------------------------------
+KCLOUD_FANOUT_WORKERS = env_int("KCLOUD_FANOUT_WORKERS", 16, minimum=1, maximum=256)
+KCLOUD_PROMETHEUS_RETRIES = env_int("KCLOUD_PROMETHEUS_RETRIES", 2, minimum=0, maximum=5)
+KCLOUD_CACHE_ENABLED = env_bool("KCLOUD_CACHE_ENABLED", True)
+
+# --- System ----------------------------------------------------------------------
+KCLOUD_METRICS_TOKEN = env_str("KCLOUD_METRICS_TOKEN")
+KCLOUD_GIT_REVISION = env_str("KCLOUD_GIT_REVISION")
+PROMETHEUS_METRIC_NAMESPACE = ""
+
+LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # urllib3 at DEBUG prints request lines; keep it quiet whatever LOG_LEVEL says.
+        "urllib3": {"level": "WARNING"},
+    },
+}

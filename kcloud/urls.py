@@ -1,0 +1,31 @@
+"""URL map: pages at the top, the JSON API under /api/v1/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from kcloud.api.root import ApiRootView
+
+api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("clusters", include("clusters.api.urls")),
+    path("system/", include("system.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("clusters.urls")),
+    path("system/", include("system.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+handler404 = "kcloud.api.handlers.not_found"
+handler500 = "kcloud.api.handlers.server_error"

@@ -1,0 +1,11 @@
+"""WSGI entry point (HTTP only; streaming needs the ASGI app served by daphne)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kcloud.settings")
+
+application = get_wsgi_application()
