@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from clusters import crypto
-from clusters.prometheus.promql import Scope, parse_matchers
+from clusters.prometheus.promql import Scope, parse_matchers, render_matchers
 
 
 def validate_prometheus_url(value: str) -> None:
@@ -185,10 +186,10 @@ class Cluster(models.Model):
         if self.auth_type == self.AuthType.BASIC and not self.username:
             raise ValidationError({"username": "HTTP Basic needs a username."})
         if self.label_selector:
-            # Store the canonical form so cache keys and displays are stable.
-            from clusters.prometheus.promql import render_matchers
-
-            self.label_selector = render_matchers(parse_matchers(self.label_selector))
+            # Store the canonical form so cache keys and displays are stable. An
+            # unparsable selector is reported by the field validator already.
+            with contextlib.suppress(ValueError):
+                self.label_selector = render_matchers(parse_matchers(self.label_selector))
         self.currency = (self.currency or "").upper()
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ValidationError({"currency": "Use a three-letter ISO 4217 code, e.g. KRW."})

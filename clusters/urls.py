@@ -1,4 +1,4 @@
-"""Pages of the clusters area (the fleet overview is the home page)."""
+"""Pages of the clusters area: the fleet overview (home) and the cluster registry."""
 
 from __future__ import annotations
 
@@ -8,4 +8,5 @@ from clusters import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("clusters/", views.cluster_list, name="clusters-page"),
 ]

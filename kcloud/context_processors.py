@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
+from kcloud.version import __version__
+
 # (label, url name). Areas whose pages arrive with later issues link to their API.
 NAVIGATION = [
     ("Overview", "overview"),
@@ -25,5 +27,6 @@ def navigation(request) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path == url})
-    return {"navigation": items}
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"navigation": items, "kcloud_version": __version__}

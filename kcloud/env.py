@@ -77,10 +77,14 @@ def env_rate(name: str, default: str) -> str:
 def env_database(name: str, default: str) -> dict:
     """Parse a database URL (sqlite:///path, postgres://user@host/db)."""
     value = _raw(name) or default
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme not in environ.Env.DB_SCHEMES:
+        raise ImproperlyConfigured(f"{name} has an unsupported scheme {scheme!r}; use sqlite:/// or postgres://.")
     try:
         config = environ.Env.db_url_config(value)
     except Exception as exc:  # django-environ raises several types for bad URLs
-        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ImproperlyConfigured(f"{name} is not a valid database URL ({first_line}).") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} has an unsupported scheme.")
     return config

@@ -29,7 +29,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-kcloud-monitor-0001"
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-kcloud-monitor-0001"  # noqa: S105 (DEBUG only)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -58,8 +58,12 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_DEFAULT)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _SECURE_DEFAULT else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KCLOUD_BEHIND_PROXY", False) else None
+KCLOUD_BEHIND_PROXY = env_bool("KCLOUD_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KCLOUD_BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS preload commits the whole domain to HTTPS for months: the operator's call
+# (SECURE_HSTS_PRELOAD), so its absence is not a warning here.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
@@ -122,6 +126,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kcloud.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django 6 behaviour now: URL form fields without a scheme assume https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
@@ -168,6 +174,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the finders too, so `make demo` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
@@ -223,6 +230,9 @@ REST_FRAMEWORK = {
         "anon": env_rate("KCLOUD_THROTTLE_ANON", "60/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Anonymous throttling keys on the client address: trust X-Forwarded-For only
+    # for as many proxies as we actually sit behind (a client can forge the rest).
+    "NUM_PROXIES": env_int("KCLOUD_NUM_PROXIES", 1 if KCLOUD_BEHIND_PROXY else 0, minimum=0, maximum=5),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KCloud Monitor API",

@@ -1,3 +1,11 @@
+"""Pages of the system area."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from system import views
+
+urlpatterns = [
+    path("", views.system_page, name="system-page"),
+]

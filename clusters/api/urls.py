@@ -1,3 +1,12 @@
+"""Routes under /api/v1/clusters (no trailing slashes, as in the API design)."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from clusters.api import views
+
+urlpatterns = [
+    path("clusters", views.ClusterListView.as_view(), name="api-clusters-list"),
+    path("clusters/<str:name>", views.ClusterDetailView.as_view(), name="api-clusters-detail"),
+]

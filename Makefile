@@ -1,0 +1,44 @@
+# KCloud Monitor: `make demo` runs the whole product locally, `make test` checks it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SIZE ?= test
+# Settings for `manage.py check` etc. outside the test run (pytest sets its own).
+DEV_ENV := DEBUG=1
+
+.PHONY: help venv system-deps lint check test demo clean
+
+help:
+	@echo "make demo   - set up and run the product on a simulated fleet (http://127.0.0.1:8000)"
+	@echo "make test   - set up and run lint, checks and the test suite"
+
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Prometheus (and Chromium for browser tests) come from Debian packages.
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: venv
+	$(DEV_ENV) $(PY) manage.py check
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: venv system-deps lint check
+	$(PY) -m pytest
+
+demo: venv system-deps
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py rundemo --size $(SIZE)
+
+clean:
+	rm -rf var/demo var/test .pytest_cache

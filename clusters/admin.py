@@ -1,0 +1,123 @@
+"""Cluster registry in the Django admin: health at a glance, write-only credentials."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from clusters.forms import ClusterAdminForm
+from clusters.health import check_clusters
+from clusters.models import Cluster
+
+_STATUS_COLOURS = {"ok": "#1a7f37", "error": "#cf222e", "unknown": "#6e7781"}
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    """List with health, search and filters; a "check connection" action."""
+
+    form = ClusterAdminForm
+    list_display = (
+        "name",
+        "display_name",
+        "region",
+        "enabled",
+        "health",
+        "last_checked_at",
+        "last_latency_ms",
+        "prometheus_version",
+        "credentials",
+    )
+    list_filter = ("enabled", "last_status", "auth_type", "region")
+    search_fields = ("name", "display_name", "region", "description")
+    readonly_fields = (
+        "credentials",
+        "last_checked_at",
+        "last_ok_at",
+        "last_status",
+        "last_error",
+        "last_latency_ms",
+        "prometheus_version",
+        "capabilities",
+        "created_at",
+        "updated_at",
+    )
+    actions = ("check_connection",)
+    fieldsets = (
+        (None, {"fields": ("name", "display_name", "description", "region", "enabled")}),
+        (
+            "Prometheus",
+            {"fields": ("prometheus_url", "label_selector", "timeout_seconds", "verify_tls", "ca_bundle")},
+        ),
+        (
+            "Authentication",
+            {
+                "fields": (
+                    "auth_type",
+                    "username",
+                    "credentials",
+                    "new_password",
+                    "clear_password",
+                    "new_bearer_token",
+                    "clear_bearer_token",
+                )
+            },
+        ),
+        (
+            "Energy, carbon and cost",
+            {
+                "fields": (
+                    "carbon_intensity_g_per_kwh",
+                    "electricity_price_per_kwh",
+                    "currency",
+                    "design_pue",
+                    "facility_power_query",
+                )
+            },
+        ),
+        (
+            "Health",
+            {
+                "fields": (
+                    "last_status",
+                    "last_checked_at",
+                    "last_ok_at",
+                    "last_error",
+                    "last_latency_ms",
+                    "prometheus_version",
+                    "capabilities",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="Health", ordering="last_status")
+    def health(self, obj: Cluster) -> str:
+        colour = _STATUS_COLOURS.get(obj.last_status, "#6e7781")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_last_status_display())
+
+    @admin.display(description="Credentials")
+    def credentials(self, obj: Cluster) -> str:
+        """Only whether a secret is set, never the secret."""
+        parts = []
+        if obj.auth_type == Cluster.AuthType.BASIC:
+            parts.append(f"password {'set' if obj.has_password else 'not set'}")
+        elif obj.auth_type == Cluster.AuthType.BEARER:
+            parts.append(f"token {'set' if obj.has_bearer_token else 'not set'}")
+        else:
+            parts.append("none")
+        return ", ".join(parts)
+
+    @admin.action(description="Check connection")
+    def check_connection(self, request, queryset) -> None:
+        for report in check_clusters(queryset):
+            if report.ok:
+                self.message_user(
+                    request,
+                    f"{report.cluster.name}: OK, Prometheus {report.version}, {report.latency_ms} ms",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, f"{report.cluster.name}: {report.error}", messages.ERROR)

@@ -1,0 +1,50 @@
+"""Cluster registry as JSON. Credentials are never serialized; the URL only for staff."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clusters.models import Cluster
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    """Public view of a registered cluster."""
+
+    status = serializers.CharField(source="last_status")
+    last_error = serializers.SerializerMethodField()
+    prometheus_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Cluster
+        fields = (
+            "name",
+            "display_name",
+            "region",
+            "description",
+            "status",
+            "last_checked_at",
+            "last_ok_at",
+            "last_latency_ms",
+            "last_error",
+            "prometheus_version",
+            "capabilities",
+            "carbon_intensity_g_per_kwh",
+            "electricity_price_per_kwh",
+            "currency",
+            "design_pue",
+            "prometheus_url",
+        )
+
+    def _is_staff(self) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user and request.user.is_staff)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_last_error(self, obj: Cluster) -> str | None:
+        return obj.last_error or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_prometheus_url(self, obj: Cluster) -> str | None:
+        # Partners do not learn internal network addresses.
+        return obj.prometheus_url if self._is_staff() else None

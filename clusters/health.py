@@ -1,0 +1,89 @@
+"""Cluster health checks: reach each Prometheus, record version, latency and capabilities.
+
+Used by the admin's "check connection" action, ``manage.py check_clusters``
+and the system health endpoint. Probes run in parallel (fan-out); rows are
+written afterwards in the calling thread, because worker threads must not
+touch the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from clusters import capabilities
+from clusters.models import Cluster
+from clusters.prometheus.client import PrometheusClient
+from clusters.prometheus.fanout import fan_out
+from kcloud.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one successful probe learned."""
+
+    version: str
+    capabilities: dict
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The outcome of checking one cluster."""
+
+    cluster: Cluster
+    ok: bool
+    error: str | None
+    latency_ms: float | None
+    version: str | None
+
+    def as_row(self) -> dict:
+        return {
+            "name": self.cluster.name,
+            "status": "ok" if self.ok else "error",
+            "error": self.error,
+            "latency_ms": self.latency_ms,
+            "prometheus_version": self.version,
+        }
+
+
+def _probe(client: PrometheusClient, cluster: Cluster) -> Probe:
+    build = client.buildinfo()
+    # Scoped metric names: a global querier serves many clusters, so only look at ours.
+    match = [cluster.scope.sel(None)] if cluster.scope.matchers else None
+    names = client.label_values("__name__", match=match)
+    return Probe(version=str(build.get("version", "")), capabilities=capabilities.detect(names))
+
+
+def check_clusters(clusters: Iterable[Cluster], *, save: bool = True) -> list[HealthReport]:
+    """Probe every cluster in parallel; with ``save``, record the outcome on each row."""
+    reports = []
+    now = utcnow()
+    for result in fan_out(list(clusters), _probe):
+        cluster = result.cluster
+        probe: Probe | None = result.value if result.status == "ok" else None
+        report = HealthReport(
+            cluster=cluster,
+            ok=probe is not None,
+            error=None if probe else (result.error or "unknown error"),
+            latency_ms=round(result.latency_ms, 1) if result.latency_ms is not None else None,
+            version=probe.version if probe else None,
+        )
+        reports.append(report)
+        if save:
+            _record(cluster, report, probe, now)
+    return reports
+
+
+def _record(cluster: Cluster, report: HealthReport, probe: Probe | None, now) -> None:
+    fields = {
+        "last_checked_at": now,
+        "last_status": Cluster.Status.OK if report.ok else Cluster.Status.ERROR,
+        "last_error": report.error or "",
+        "last_latency_ms": report.latency_ms,
+    }
+    if probe is not None:
+        fields.update(last_ok_at=now, prometheus_version=probe.version, capabilities=probe.capabilities)
+    # queryset.update: keeps updated_at (and so the cache version) unchanged by a mere check.
+    Cluster.objects.filter(pk=cluster.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(cluster, key, value)

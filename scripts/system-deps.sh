@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages the demo and the tests use, when missing.
+# Without root (or apt), say what is missing and carry on: tests that need a
+# missing binary skip locally and fail in CI.
+set -u
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ ${#need[@]} -eq 0 ] && exit 0
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || { echo "Could not install ${need[*]} with apt-get." >&2; exit 1; }
+else
+  echo "Missing Debian packages: ${need[*]}. Install them as root: apt-get install ${need[*]}" >&2
+fi

@@ -1,0 +1,114 @@
+"""Principal and select_clusters: token scope, 404 without revealing existence, validation."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+
+from clusters.models import Cluster
+from kcloud.api.errors import BadParameter, NotFound
+from kcloud.auth.models import ApiToken
+from kcloud.principal import Principal, select_clusters
+from tests.auth.util import token_header
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scoped(alice, cluster_a, cluster_b) -> Principal:
+    """Alice through a token limited to cluster a (b exists but is out of scope)."""
+    token, _ = ApiToken.issue(alice, "a only", clusters=[cluster_a])
+    return Principal(alice, token)
+
+
+def names(clusters: list[Cluster]) -> list[str]:
+    return [cluster.name for cluster in clusters]
+
+
+def test_scoped_token_sees_only_its_clusters(scoped):
+    assert names(select_clusters(scoped, None)) == ["a"]
+    assert names(select_clusters(scoped, [])) == ["a"]
+    assert names(select_clusters(scoped, ["a"])) == ["a"]
+
+
+def test_out_of_scope_and_unknown_get_the_same_404(scoped):
+    with pytest.raises(NotFound) as out_of_scope:
+        select_clusters(scoped, ["b"])
+    with pytest.raises(NotFound) as unknown:
+        select_clusters(scoped, ["zz"])
+
+    assert out_of_scope.value.status_code == unknown.value.status_code == 404
+    assert str(out_of_scope.value.detail) == "Unknown cluster: b"
+    assert str(unknown.value.detail) == "Unknown cluster: zz"
+    assert out_of_scope.value.error_code == unknown.value.error_code == "not_found"
+
+
+def test_one_bad_name_fails_the_whole_request(scoped):
+    with pytest.raises(NotFound, match="b"):
+        select_clusters(scoped, ["a", "b"])
+
+
+def test_unscoped_token_and_session_see_everything_enabled(alice, cluster_a, cluster_b):
+    Cluster.objects.create(name="off", prometheus_url="http://127.0.0.1:9", enabled=False)
+    token, _ = ApiToken.issue(alice, "all")
+
+    assert names(select_clusters(Principal(alice, token), None)) == ["a", "b"]
+    assert names(select_clusters(Principal(alice), None)) == ["a", "b"]
+    with pytest.raises(NotFound):
+        select_clusters(Principal(alice), ["off"])
+
+
+def test_order_kept_and_duplicates_dropped(alice, cluster_a, cluster_b):
+    assert names(select_clusters(Principal(alice), ["b", "a", "b"])) == ["b", "a"]
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "a,b", "../etc", 'a"}', "x" * 64, "é"])
+def test_malformed_names_are_400(alice, cluster_a, bad):
+    with pytest.raises(BadParameter) as excinfo:
+        select_clusters(Principal(alice), [bad])
+    assert excinfo.value.status_code == 400
+    assert excinfo.value.details == {"parameter": "cluster"}
+
+
+def test_anonymous_sees_nothing(cluster_a):
+    anonymous = Principal(AnonymousUser())
+    assert select_clusters(anonymous, None) == []
+    with pytest.raises(NotFound):
+        select_clusters(anonymous, ["a"])
+
+
+def test_from_plain_django_request(alice):
+    request = RequestFactory().get("/")
+    request.user = alice
+    principal = Principal.from_request(request)
+    assert principal == Principal(alice, None)
+    assert principal.is_authenticated
+    assert str(principal) == "alice"
+
+
+def test_str_shows_only_the_token_prefix(alice):
+    token, key = ApiToken.issue(alice, "t")
+    text = str(Principal(alice, token))
+    assert token.prefix in text
+    assert key not in text
+
+
+@pytest.mark.urls("tests.auth.urls")
+def test_through_the_api(api_client, alice, cluster_a, cluster_b):
+    _, key = ApiToken.issue(alice, "a only", clusters=[cluster_a])
+
+    response = api_client.get("/whoami", **token_header(key))
+    assert response.json()["clusters"] == ["a"]
+
+    response = api_client.get("/whoami?cluster=b", **token_header(key))
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": "Unknown cluster: b",
+        "details": {"cluster": "b"},
+    }
+
+    response = api_client.get("/whoami?cluster=bad%20name", **token_header(key))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_parameter"

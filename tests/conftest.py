@@ -1,0 +1,84 @@
+"""Shared fixtures: clusters, users, API clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from clusters.models import Cluster
+
+# Fixtures that start real Prometheus servers loaded with the demo fleet.
+pytest_plugins = ["tests.prometheus_fixtures"]
+
+# A port nothing listens on (discard); connections are refused at once.
+CLOSED_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Tests must not see each other's cached Prometheus answers or throttle counters."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients():
+    """Pooled per-cluster sessions must not leak between tests."""
+    from clusters.prometheus.client import reset_clients
+
+    reset_clients()
+    yield
+    reset_clients()
+
+
+@pytest.fixture
+def make_cluster(db):
+    def make(name: str = "seoul-a", url: str = CLOSED_URL, **fields) -> Cluster:
+        fields.setdefault("timeout_seconds", 2.0)
+        password = fields.pop("password", None)
+        token = fields.pop("bearer_token", None)
+        cluster = Cluster(name=name, prometheus_url=url, **fields)
+        if password:
+            cluster.auth_type = Cluster.AuthType.BASIC
+            cluster.password = password
+        if token:
+            cluster.auth_type = Cluster.AuthType.BEARER
+            cluster.bearer_token = token
+        cluster.full_clean()
+        cluster.save()
+        return cluster
+
+    return make
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("staff", password="staff-pass-1234", is_staff=True)
+
+
+@pytest.fixture
+def partner_user(django_user_model):
+    return django_user_model.objects.create_user("partner", password="partner-pass-1234")
+
+
+@pytest.fixture
+def staff_api(staff_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client
+
+
+@pytest.fixture
+def token_client():
+    """``token_client(user, clusters=(), **kw)`` → APIClient sending ``Authorization: Token``."""
+    from kcloud.auth.models import ApiToken
+
+    def make(user, clusters=(), **kwargs) -> APIClient:
+        _token, key = ApiToken.issue(user, name="test", clusters=clusters, **kwargs)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
