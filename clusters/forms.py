@@ -15,6 +15,12 @@ from clusters.models import Cluster
 class ClusterAdminForm(forms.ModelForm):
     """ModelForm plus write-only credential inputs."""
 
+    # Explicit scheme default (Django 6 changes it); the model field's validators still run.
+    prometheus_url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text=Cluster._meta.get_field("prometheus_url").help_text,
+    )
     new_password = forms.CharField(
         label="Password",
         required=False,

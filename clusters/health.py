@@ -15,6 +15,7 @@ from clusters import capabilities
 from clusters.models import Cluster
 from clusters.prometheus.client import PrometheusClient
 from clusters.prometheus.fanout import fan_out
+from clusters.prometheus.promql import regex
 from kcloud.timeutil import utcnow
 
 
@@ -51,6 +52,11 @@ def _probe(client: PrometheusClient, cluster: Cluster) -> Probe:
     # Scoped metric names: a global querier serves many clusters, so only look at ours.
     match = [cluster.scope.sel(None)] if cluster.scope.matchers else None
     names = client.label_values("__name__", match=match)
+    if not names and match:
+        # Some global queriers (Prometheus federating over remote_read) answer label
+        # lookups with "not implemented"; a grouping query works everywhere.
+        result = client.query(f"group by (__name__) ({cluster.scope.sel(None, regex('__name__', '.+'))})")
+        names = [s.labels["__name__"] for s in result.samples if "__name__" in s.labels]
     return Probe(version=str(build.get("version", "")), capabilities=capabilities.detect(names))
 
 

@@ -126,8 +126,6 @@ TEMPLATES = [
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kcloud.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6 behaviour now: URL form fields without a scheme assume https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:

@@ -132,6 +132,22 @@ _MATCHER_TEXT_RE = re.compile(
 _UNESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t"}
 
 
+def _unescape(raw: str) -> str:
+    """Undo :func:`escape_label_value`; any other escape is refused, not guessed.
+
+    PromQL has more escapes (``\\x41``, ``\\u00e9``) and rejects unknown ones such
+    as ``\\.``; silently dropping the backslash would change what a selector means.
+    """
+
+    def replace(match: re.Match) -> str:
+        escape = match.group(0)
+        if escape not in _UNESCAPES:
+            raise ValueError(f'unsupported escape {escape!r} in label selector; use \\\\, \\", \\n, \\r or \\t')
+        return _UNESCAPES[escape]
+
+    return re.sub(r"\\.", replace, raw)
+
+
 def parse_matchers(text: str) -> tuple[Matcher, ...]:
     """Parse ``a="x", b=~"y.*"`` (optionally wrapped in braces) into matchers.
 
@@ -152,7 +168,7 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
                 f'cannot parse label selector near {body[position : position + 20]!r}; use name="value", ...'
             )
         label, op, raw = match.groups()
-        value = re.sub(r"\\.", lambda m: _UNESCAPES.get(m.group(0), m.group(0)[1]), raw)
+        value = _unescape(raw)
         matchers.append(Matcher(label, op, value))
         position = match.end()
     return tuple(matchers)
