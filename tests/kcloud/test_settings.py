@@ -25,8 +25,7 @@ def _load(**overrides: str) -> subprocess.CompletedProcess:
     env.update(overrides)
     env["DJANGO_SETTINGS_MODULE"] = "kcloud.settings"
     code = (
-        "import django; django.setup(); from django.conf import settings;"
-        "print(settings.DATABASES['default']['ENGINE'])"
+        "import django; django.setup(); from django.conf import settings;print(settings.DATABASES['default']['ENGINE'])"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
