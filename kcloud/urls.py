@@ -16,6 +16,9 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clusters.api.urls")),
+    path("", include("accelerators.api.urls")),
+    path("", include("infrastructure.api.urls")),
+    path("", include("hardware.api.urls")),
     path("system/", include("system.api.urls")),
 ]
 

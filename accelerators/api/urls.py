@@ -1,0 +1,5 @@
+"""API routes of the accelerators domain (full paths under /api/v1/, no trailing slashes)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
