@@ -1,0 +1,187 @@
+"""pytest fixtures that start real Prometheus servers (Debian package ``prometheus``).
+
+Registered from ``tests/conftest.py`` with ``pytest_plugins``. Tests using
+them should carry ``@pytest.mark.prometheus``. Without the binary they are
+skipped locally with the reason, and fail in CI (``CI=true``), where the
+binary must be present.
+
+* ``fleet_prometheus`` (session): the "test" fleet (seed 7) with 25 h of
+  backfilled history and live scraping, one Prometheus per cluster (the first
+  behind basic auth) plus a global querier holding the last two clusters.
+* ``fleet_clusters`` (function, needs ``db``): `Cluster` rows registered for
+  that deployment (credentials, label selectors, site economics), like
+  ``make demo`` registers them.
+* ``prometheus_server`` (function): a factory for single, throw-away servers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.harness import PrometheusServer, binaries_available, stop_all
+
+# Tests want a fresh live sample quickly; history stays at the clusters' 30 s.
+LIVE_SCRAPE_INTERVAL_SECONDS = 5.0
+# 25 h covers "today" and a 24 h window; a developer can shrink it locally
+# (backfill time is proportional) with KCLOUD_TEST_HISTORY_HOURS.
+HISTORY_HOURS = float(os.environ.get("KCLOUD_TEST_HISTORY_HOURS", "25"))
+SEED = 7
+REPO = Path(__file__).resolve().parents[1]
+
+
+def backfill_cache_dir() -> Path | None:
+    """Where backfilled blocks are cached between sessions (``KCLOUD_BACKFILL_CACHE=off`` disables)."""
+    configured = os.environ.get("KCLOUD_BACKFILL_CACHE", str(REPO / "var" / "cache" / "backfill"))
+    return None if configured.lower() in ("", "0", "off", "no") else Path(configured)
+
+
+def require_prometheus() -> None:
+    """Skip (locally) or fail (CI) when the Prometheus binaries are missing."""
+    if binaries_available():
+        return
+    message = "prometheus binary not installed (apt-get install prometheus)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@dataclass
+class FleetPrometheus:
+    """What ``fleet_prometheus`` yields."""
+
+    deployment: Any  # demo.deployment.FleetDeployment
+    fleet: Any  # demo.fleet.Fleet
+    truth: Any | None  # demo.truth.Truth(fleet), when demo/truth.py provides it
+    started_at: float  # unix time the fixture began (history ends just after)
+
+    @property
+    def clusters(self) -> list[Any]:
+        """Every cluster through its own Prometheus (`ClusterEndpoint`)."""
+        return self.deployment.clusters
+
+    def endpoint(self, name: str, *, via_global: bool = False) -> Any:
+        return self.deployment.endpoint(name, via_global=via_global)
+
+
+def _truth_for(fleet: Any) -> Any | None:
+    try:
+        from demo.truth import Truth
+    except ImportError:
+        return None
+    return Truth(fleet)
+
+
+@pytest.fixture(scope="session")
+def fleet_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPrometheus]:
+    """The demo fleet in real Prometheus servers, for the whole test session.
+
+    The fleet's epoch is now - 26 h floored to the hour, history covers the
+    25 h up to the last full hour at 30 s (cached on disk between sessions,
+    see `backfill_cache_dir`) and then up to now, and its stopped node
+    stopped 20 minutes before that full hour (20-80 minutes ago).
+    """
+    require_prometheus()
+    from demo.deployment import start_fleet_prometheus
+    from demo.fleet import build_fleet
+
+    now = time.time()
+    hour = math.floor(now / 3600) * 3600
+    fleet = build_fleet(seed=SEED, size="test", epoch=hour - 26 * 3600, stop_at=hour - 20 * 60)
+    names = [c.name for c in fleet.clusters]
+    deployment = start_fleet_prometheus(
+        fleet,
+        HISTORY_HOURS,
+        live=True,
+        basic_auth_cluster=names[0],
+        global_querier_clusters=(names[-2], names[-1]) if len(names) >= 3 else None,
+        workdir=tmp_path_factory.mktemp("fleet-prometheus"),
+        scrape_interval=LIVE_SCRAPE_INTERVAL_SECONDS,
+        cache_dir=backfill_cache_dir(),
+    )
+    try:
+        yield FleetPrometheus(deployment=deployment, fleet=fleet, truth=_truth_for(fleet), started_at=now)
+    finally:
+        deployment.stop()
+
+
+@pytest.fixture
+def fleet_clusters(fleet_prometheus: FleetPrometheus, db: Any) -> list[Any]:
+    """`Cluster` rows for the session deployment, one per simulated cluster.
+
+    The first cluster is behind basic auth (password stored encrypted); the
+    last two are reached through the global querier with a label selector.
+    """
+    from decimal import Decimal
+
+    from clusters.models import Cluster
+
+    rows = []
+    for entry in fleet_prometheus.deployment.manifest()["clusters"]:
+        cluster = Cluster(
+            name=entry["name"],
+            display_name=entry["display_name"],
+            region=entry["region"],
+            prometheus_url=entry["url"],
+            label_selector=entry["label_selector"],
+            carbon_intensity_g_per_kwh=entry["carbon_intensity_g_per_kwh"],
+            electricity_price_per_kwh=Decimal(entry["electricity_price_per_kwh"]),
+            currency=entry["currency"],
+            design_pue=entry["design_pue"],
+            timeout_seconds=10.0,
+        )
+        if entry["password"]:
+            cluster.auth_type = Cluster.AuthType.BASIC
+            cluster.username = entry["username"]
+            cluster.password = entry["password"]
+        cluster.full_clean()
+        cluster.save()
+        rows.append(cluster)
+    return rows
+
+
+@pytest.fixture
+def prometheus_server(tmp_path: Path) -> Iterator[Callable[..., PrometheusServer]]:
+    """Factory: ``prometheus_server(config=None, *, basic_auth=None, openmetrics=None)``.
+
+    Starts one Prometheus (empty, or loaded from an OpenMetrics text/file via
+    promtool before start) and returns it ready; all are stopped at teardown.
+    """
+    require_prometheus()
+    started: list[PrometheusServer] = []
+
+    def start(
+        config: str | dict[str, Any] | None = None,
+        *,
+        basic_auth: tuple[str, str] | None = None,
+        openmetrics: str | Path | None = None,
+        **kwargs: Any,
+    ) -> PrometheusServer:
+        from demo.backfill import create_blocks
+
+        server = PrometheusServer(config, workdir=tmp_path, basic_auth=basic_auth, **kwargs)
+        started.append(server)
+        if openmetrics is not None:
+            path = Path(openmetrics) if isinstance(openmetrics, Path) else server.dir / "load.om"
+            if not isinstance(openmetrics, Path):
+                path.write_text(openmetrics)
+            create_blocks(path, server.data_dir)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_prometheus_left_behind() -> Iterator[None]:
+    """Whatever a failing test left running is stopped when the session ends."""
+    yield
+    stop_all()
