@@ -1,0 +1,96 @@
+/* KCloud Monitor: small wrapper around uPlot (static/vendor/uplot) shared by the pages.
+ *
+ * KCloudCharts.timeSeries(element, {title, unit, series: [{label, points: [[ts, value|null], ...]}], stacked})
+ *   draws a time-series chart; timestamps in seconds (UTC), values null for gaps.
+ * KCloudCharts.fetchJSON(url) → Promise of the API answer (session cookie; errors as Error with the API message).
+ * KCloudCharts.message(element, text, kind) shows a "not available" / error note instead of a chart.
+ */
+(function () {
+  "use strict";
+
+  const PALETTE = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#0a7ea4", "#bf3989", "#57606a",
+                   "#fb8500", "#2da44e"];
+
+  function message(element, text, kind) {
+    element.innerHTML = "";
+    const note = document.createElement("div");
+    note.className = "chart-note " + (kind === "error" ? "notice notice-error" : "notice notice-info");
+    note.textContent = text;
+    element.appendChild(note);
+  }
+
+  async function fetchJSON(url) {
+    const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      const text = body && body.error ? body.error.message : ("HTTP " + response.status);
+      throw new Error(text);
+    }
+    return body;
+  }
+
+  // Align every series on the union of timestamps (uPlot wants one x array).
+  function align(series) {
+    const stamps = new Set();
+    series.forEach(s => s.points.forEach(p => stamps.add(p[0])));
+    const xs = Array.from(stamps).sort((a, b) => a - b);
+    const index = new Map(xs.map((t, i) => [t, i]));
+    const ys = series.map(s => {
+      const column = new Array(xs.length).fill(null);
+      s.points.forEach(p => { column[index.get(p[0])] = p[1]; });
+      return column;
+    });
+    return [xs, ...ys];
+  }
+
+  function stack(data) {
+    const out = [data[0]];
+    let running = new Array(data[0].length).fill(0);
+    for (let i = 1; i < data.length; i++) {
+      running = running.map((v, j) => v + (data[i][j] == null ? 0 : data[i][j]));
+      out.push(running.slice());
+    }
+    return out;
+  }
+
+  function formatValue(unit) {
+    return (u, v) => v == null ? "—" : (Math.abs(v) >= 1000 ? v.toLocaleString(undefined, {maximumFractionDigits: 0})
+      : v.toLocaleString(undefined, {maximumFractionDigits: 2})) + (unit ? " " + unit : "");
+  }
+
+  function timeSeries(element, options) {
+    const series = (options.series || []).filter(s => s.points && s.points.length);
+    if (!series.length) {
+      message(element, options.empty || "No data for this period.", "info");
+      return null;
+    }
+    let data = align(series);
+    if (options.stacked) data = stack(data);
+    element.innerHTML = "";
+    const width = Math.max(element.clientWidth || 600, 300);
+    const config = {
+      title: options.title || "",
+      width: width,
+      height: options.height || 260,
+      tzDate: ts => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      scales: {x: {time: true}},
+      axes: [{}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
+      series: [{label: "time (UTC)"}].concat(series.map((s, i) => ({
+        label: s.label,
+        stroke: PALETTE[i % PALETTE.length],
+        fill: options.stacked ? PALETTE[i % PALETTE.length] + "55" : undefined,
+        width: 1.5,
+        value: formatValue(options.unit),
+        spanGaps: false,
+      }))),
+      legend: {live: true},
+    };
+    const chart = new uPlot(config, data, element);
+    chart.kcloudSeries = series;
+    window.addEventListener("resize", () => chart.setSize({width: Math.max(element.clientWidth, 300), height: config.height}));
+    return chart;
+  }
+
+  window.KCloudCharts = {timeSeries, fetchJSON, message, palette: PALETTE};
+})();
