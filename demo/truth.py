@@ -15,8 +15,10 @@ Rules the API must follow to match (they are the real exporters' semantics):
   the reload instant, so ``increase()`` misses only the energy between the last
   scrape before the reload and the reload (at most one scrape interval), exactly
   as on real hardware.
-* **GPU status**: ``unavailable`` when its node stopped reporting, ``active``
-  when allocated to a pod (for MIG: any instance allocated), else ``idle``.
+* **Status** (GPU and NPU, the issue's rule): ``unavailable`` when its node
+  stopped reporting; else ``active`` when utilization >= 1 %, ``idle`` below.
+  Where the exporter gives no utilization (a MIG GPU: DCGM drops GPU_UTIL),
+  ``active`` when any part is allocated to a pod, else ``idle``.
 * **MIG attribution** (:data:`MIG_ATTRIBUTION`): DCGM reports power per
   physical GPU only (the same value repeated on each ``GPU_I_ID`` row, so
   de-duplicate by ``UUID``).  A MIG instance's pod is attributed
@@ -56,6 +58,13 @@ ENERGY_KINDS = (
     "pod_npu",
     "pod_total",
 )
+
+
+def activity_status(utilization: float | None, allocated: bool) -> str:
+    """``active`` at >= 1 % utilization; without a utilization reading, when allocated."""
+    if utilization is None:
+        return "active" if allocated else "idle"
+    return "active" if utilization >= 1.0 else "idle"
 
 
 class Truth:
@@ -158,6 +167,7 @@ class Truth:
             memory_total_mb=total,
             sm_clock_mhz=r.sm_clock,
             memory_clock_mhz=r.mem_clock,
+            status=activity_status(r.util, allocated),
             total_energy_joules=r.energy_mj / 1000.0,
         )
         return out
@@ -197,6 +207,7 @@ class Truth:
             power_watts=r.power,
             temperature_celsius=r.temperature,
             utilization_percent=r.utilization,
+            status=activity_status(r.utilization, allocated),
             memory_used_bytes=r.memory_used_bytes,
             memory_total_bytes=r.memory_total_bytes,
         )

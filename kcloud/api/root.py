@@ -14,6 +14,7 @@ from kcloud.version import API_VERSION, __version__
 # (domain, url name, description); a domain appears once its issue has landed.
 DOMAINS = [
     ("clusters", "api-clusters-list", "Registered clusters and their health."),
+    ("accelerators", "api-accelerators-list", "GPUs (DCGM, MIG) and NPUs (FuriosaAI, Rebellions): inventory, power."),
     ("system", "api-system-health", "Health, version and the app's own metrics (public)."),
     ("schema", "api-schema", "OpenAPI 3 schema."),
     ("docs", "api-docs", "Swagger UI."),

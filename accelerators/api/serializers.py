@@ -1,0 +1,439 @@
+"""JSON shapes of the accelerators API.
+
+Rows are built by plain functions (``gpu_row`` ...) because a list page of the
+8,000-GPU fleet must render in a few milliseconds; the DRF serializers below
+describe exactly the same keys for the OpenAPI schema (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accelerators.devices import Allocation, Gpu, Npu
+from kcloud.timeutil import isoformat
+
+ATTRIBUTION_RULE = (
+    "Power attribution: a device held whole by a pod gives it share 1.0; a MIG instance gives its pod "
+    "compute slices / 7 of the physical GPU's power (DCGM reports power per physical GPU, repeated on each "
+    "GPU_I_ID row, so it is counted once; the share of unallocated slices stays unattributed); a Furiosa "
+    "partition gives its pod partition cores / card cores (e.g. 0-3 of 8 = 0.5; the whole-card series is "
+    "counted once). Status: unavailable = reported within the last hour but no fresh sample (last_seen says "
+    "when; live values are null); active = utilization >= 1 % (without a utilization reading, e.g. MIG: allocated to a pod); idle otherwise. "
+    "Missing data is null, never 0."
+)
+
+
+def _allocation(a: Allocation) -> dict:
+    return {
+        "namespace": a.namespace,
+        "pod": a.pod,
+        "container": a.container,
+        "share": a.share,
+        "gpu_instance_id": a.gpu_instance_id,
+        "profile": a.profile,
+        "cores": a.cores,
+    }
+
+
+def gpu_metrics_row(g: Gpu) -> dict:
+    """The instant metrics of one GPU."""
+    return {
+        "uuid": g.uuid,
+        "cluster": g.cluster,
+        "status": g.status,
+        "last_seen": isoformat(g.last_seen),
+        "power_watts": g.power_watts,
+        "temperature_celsius": g.temperature_celsius,
+        "memory_temperature_celsius": g.memory_temperature_celsius,
+        "utilization_percent": g.utilization_percent,
+        "memory_copy_utilization_percent": g.memory_copy_utilization_percent,
+        "memory_used_mb": g.memory_used_mb,
+        "memory_free_mb": g.memory_free_mb,
+        "memory_total_mb": g.memory_total_mb,
+        "sm_clock_mhz": g.sm_clock_mhz,
+        "memory_clock_mhz": g.memory_clock_mhz,
+        "total_energy_joules": g.total_energy_joules,
+        "xid_errors": g.xid_errors,
+        "pcie_replay_total": g.pcie_replay_total,
+        "remapped_rows_correctable": g.remapped_rows_correctable,
+        "remapped_rows_uncorrectable": g.remapped_rows_uncorrectable,
+    }
+
+
+def gpu_row(g: Gpu) -> dict:
+    """Every field of one GPU (list rows and detail)."""
+    return {
+        "uuid": g.uuid,
+        "cluster": g.cluster,
+        "node": g.node,
+        "index": g.index,
+        "device": g.device,
+        "model_name": g.model_name,
+        "pci_bus_id": g.pci_bus_id,
+        "driver_version": g.driver_version,
+        **gpu_metrics_row(g),
+        "namespace": g.namespace,
+        "pod": g.pod,
+        "container": g.container,
+        "mig_enabled": g.mig_enabled,
+        "mig_instances": [
+            {
+                "gpu_instance_id": i.gpu_instance_id,
+                "profile": i.profile,
+                "namespace": i.namespace,
+                "pod": i.pod,
+                "container": i.container,
+                "memory_used_mb": i.memory_used_mb,
+                "memory_free_mb": i.memory_free_mb,
+                "power_share": i.power_share,
+                "power_watts": i.power_watts,
+            }
+            for i in g.mig_instances
+        ],
+        "allocations": [_allocation(a) for a in g.allocations],
+    }
+
+
+ERROR_COUNTERS = ("xid_errors", "pcie_replay_total", "remapped_rows_correctable", "remapped_rows_uncorrectable")
+
+
+def gpu_list_row(g: Gpu) -> dict:
+    """A GPU in a list: every field but the error counters (those are per-GPU endpoints only)."""
+    row = gpu_row(g)
+    for key in ERROR_COUNTERS:
+        del row[key]
+    return row
+
+
+def npu_metrics_row(x: Npu) -> dict:
+    """The instant metrics of one NPU."""
+    return {
+        "id": x.id,
+        "cluster": x.cluster,
+        "status": x.status,
+        "last_seen": isoformat(x.last_seen),
+        "power_watts": x.power_watts,
+        "temperature_celsius": x.temperature_celsius,
+        "ambient_temperature_celsius": x.ambient_temperature_celsius,
+        "utilization_percent": x.utilization_percent,
+        "cores": [
+            {"core": c.core, "utilization_percent": c.utilization_percent, "frequency_mhz": c.frequency_mhz}
+            for c in x.cores
+        ],
+        "memory_used_mb": x.memory_used_mb,
+        "memory_total_mb": x.memory_total_mb,
+        "memory_used_bytes": x.memory_used_bytes,
+        "memory_total_bytes": x.memory_total_bytes,
+        "health": x.health,
+    }
+
+
+def npu_row(x: Npu) -> dict:
+    """Every field of one NPU (list rows and detail)."""
+    return {
+        "id": x.id,
+        "vendor": x.vendor,
+        "model": x.model,
+        "node": x.node,
+        "device": x.device,
+        "index": x.index,
+        "pci_bus_id": x.pci_bus_id,
+        "driver_version": x.driver_version,
+        "firmware_version": x.firmware_version,
+        "core_count": x.core_count,
+        **npu_metrics_row(x),
+        "namespace": x.namespace,
+        "pod": x.pod,
+        "container": x.container,
+        "partitions": [
+            {
+                "cores": p.cores,
+                "core_count": p.core_count,
+                "namespace": p.namespace,
+                "pod": p.pod,
+                "container": p.container,
+                "power_share": p.power_share,
+                "power_watts": p.power_watts,
+            }
+            for p in x.partitions
+        ],
+        "allocations": [_allocation(a) for a in x.allocations],
+    }
+
+
+def accelerator_row(d: Gpu | Npu) -> dict:
+    """A vendor-neutral row (``namespace``/``pod`` only for a device held whole by one pod)."""
+    return {
+        "id": d.uuid,
+        "kind": d.kind,
+        "vendor": d.vendor,
+        "model": d.model,
+        "cluster": d.cluster,
+        "node": d.node,
+        "power_watts": d.power_watts,
+        "temperature_celsius": d.temperature_celsius,
+        "utilization_percent": d.utilization_percent,
+        "memory_used_mb": d.memory_used_mb,
+        "memory_total_mb": d.memory_total_mb,
+        "namespace": d.namespace,
+        "pod": d.pod,
+        "status": d.status,
+        "last_seen": isoformat(d.last_seen),
+    }
+
+
+# --- schema --------------------------------------------------------------------------------------
+def _f(**kw):
+    return serializers.FloatField(allow_null=True, **kw)
+
+
+def _i(**kw):
+    return serializers.IntegerField(allow_null=True, **kw)
+
+
+def _s(**kw):
+    return serializers.CharField(allow_null=True, **kw)
+
+
+STATUS_HELP = "active | idle | unavailable"
+
+
+class AllocationSerializer(serializers.Serializer):
+    namespace = serializers.CharField()
+    pod = serializers.CharField()
+    container = _s()
+    share = serializers.FloatField(help_text="Fraction of the device's power attributed to this pod.")
+    gpu_instance_id = _s(help_text="MIG GPU instance id.")
+    profile = _s(help_text="MIG profile, e.g. 3g.40gb.")
+    cores = _s(help_text="Furiosa partition cores, e.g. 0-3.")
+
+
+class MigInstanceSerializer(serializers.Serializer):
+    gpu_instance_id = serializers.IntegerField()
+    profile = _s()
+    namespace = _s()
+    pod = _s()
+    container = _s()
+    memory_used_mb = _i()
+    memory_free_mb = _i()
+    power_share = _f(help_text="Compute slices / 7.")
+    power_watts = _f(help_text="The GPU's power times power_share.")
+
+
+class GpuMetricsSerializer(serializers.Serializer):
+    uuid = serializers.CharField()
+    cluster = serializers.CharField()
+    status = serializers.CharField(help_text=STATUS_HELP)
+    last_seen = serializers.DateTimeField(allow_null=True, help_text="Time of the latest sample.")
+    power_watts = _f()
+    temperature_celsius = _f()
+    memory_temperature_celsius = _f(help_text="null where DCGM reports its 'not supported' sentinel.")
+    utilization_percent = _f(help_text="null under MIG (DCGM does not report it per device).")
+    memory_copy_utilization_percent = _f()
+    memory_used_mb = _i()
+    memory_free_mb = _i()
+    memory_total_mb = _i(help_text="used + free + reserved (summed over MIG instances).")
+    sm_clock_mhz = _i()
+    memory_clock_mhz = _i()
+    total_energy_joules = _f(help_text="DCGM's energy counter (millijoules) in joules.")
+    xid_errors = _i(help_text="The last XID error (0 = none).")
+    pcie_replay_total = _i()
+    remapped_rows_correctable = _i()
+    remapped_rows_uncorrectable = _i()
+
+
+class GpuSerializer(GpuMetricsSerializer):
+    node = _s()
+    index = _i()
+    device = _s()
+    model_name = _s()
+    pci_bus_id = _s()
+    driver_version = _s()
+    namespace = _s()
+    pod = _s()
+    container = _s()
+    mig_enabled = serializers.BooleanField()
+    mig_instances = MigInstanceSerializer(many=True)
+    allocations = AllocationSerializer(many=True)
+
+
+class GpuListItemSerializer(GpuSerializer):
+    """A GPU in a list: the error counters are shown by ``/gpus/{uuid}`` and ``/metrics`` only."""
+
+    xid_errors = None
+    pcie_replay_total = None
+    remapped_rows_correctable = None
+    remapped_rows_uncorrectable = None
+
+
+class NpuCoreSerializer(serializers.Serializer):
+    core = serializers.IntegerField()
+    utilization_percent = _f()
+    frequency_mhz = _f()
+
+
+class NpuPartitionSerializer(serializers.Serializer):
+    cores = serializers.CharField()
+    core_count = serializers.IntegerField()
+    namespace = _s()
+    pod = _s()
+    container = _s()
+    power_share = _f(help_text="Partition cores / card cores.")
+    power_watts = _f()
+
+
+class NpuMetricsSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    cluster = serializers.CharField()
+    status = serializers.CharField(help_text=STATUS_HELP)
+    last_seen = serializers.DateTimeField(allow_null=True)
+    power_watts = _f()
+    temperature_celsius = _f(help_text="Hottest sensor (Furiosa 'peak').")
+    ambient_temperature_celsius = _f(help_text="Furiosa board sensor.")
+    utilization_percent = _f(help_text="Furiosa: mean over the card's cores.")
+    cores = NpuCoreSerializer(many=True)
+    memory_used_mb = _f()
+    memory_total_mb = _f()
+    memory_used_bytes = _i()
+    memory_total_bytes = _i()
+    health = _s(help_text="healthy | unhealthy (Furiosa alive, Rebellions health).")
+
+
+class NpuSerializer(NpuMetricsSerializer):
+    vendor = serializers.CharField(help_text="furiosa | rebellions")
+    model = _s(help_text="Furiosa arch (rngd, warboy) or Rebellions card (RBLN-CA22).")
+    node = _s()
+    device = _s()
+    index = _i()
+    pci_bus_id = _s()
+    driver_version = _s()
+    firmware_version = _s()
+    core_count = _i()
+    namespace = _s()
+    pod = _s()
+    container = _s()
+    partitions = NpuPartitionSerializer(many=True)
+    allocations = AllocationSerializer(many=True)
+
+
+class AcceleratorSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField(help_text="gpu | npu")
+    vendor = serializers.CharField(help_text="nvidia | furiosa | rebellions")
+    model = _s()
+    cluster = serializers.CharField()
+    node = _s()
+    power_watts = _f()
+    temperature_celsius = _f()
+    utilization_percent = _f()
+    memory_used_mb = _f()
+    memory_total_mb = _f()
+    namespace = _s()
+    pod = _s()
+    status = serializers.CharField(help_text=STATUS_HELP)
+    last_seen = serializers.DateTimeField(allow_null=True)
+
+
+class ClusterOutcomeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField(help_text="ok | error")
+    error = _s()
+    latency_ms = _f()
+
+
+class _Envelope(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = _s()
+    previous = _s()
+    clusters = ClusterOutcomeSerializer(many=True)
+    timestamp = serializers.DateTimeField()
+    evaluated_at = serializers.DateTimeField(help_text="The instant the live values were evaluated at.")
+
+
+class GpuListSerializer(_Envelope):
+    results = GpuListItemSerializer(many=True)
+
+
+class NpuListSerializer(_Envelope):
+    results = NpuSerializer(many=True)
+
+
+class AcceleratorListSerializer(_Envelope):
+    results = AcceleratorSerializer(many=True)
+
+
+class SummaryStatsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    active = serializers.IntegerField()
+    idle = serializers.IntegerField()
+    unavailable = serializers.IntegerField()
+    power_watts_total = _f()
+    power_watts_avg = _f()
+    utilization_percent_avg = _f()
+
+
+class SummaryGroupSerializer(SummaryStatsSerializer):
+    name = serializers.CharField()
+
+
+class GpuSummaryStatsSerializer(SummaryStatsSerializer):
+    temperature_celsius_max = _f()
+    temperature_celsius_avg = _f()
+    memory_used_mb_total = _i()
+    memory_total_mb_total = _i()
+
+
+class GpuSummaryGroupSerializer(GpuSummaryStatsSerializer):
+    name = serializers.CharField()
+
+
+class SummarySerializer(serializers.Serializer):
+    evaluated_at = serializers.DateTimeField()
+    clusters = ClusterOutcomeSerializer(many=True)
+    totals = SummaryStatsSerializer()
+    by_kind = SummaryGroupSerializer(many=True, required=False)
+    by_vendor = SummaryGroupSerializer(many=True, required=False)
+    by_model = SummaryGroupSerializer(many=True)
+    by_cluster = SummaryGroupSerializer(many=True)
+
+
+class GpuSummarySerializer(serializers.Serializer):
+    evaluated_at = serializers.DateTimeField()
+    clusters = ClusterOutcomeSerializer(many=True)
+    totals = GpuSummaryStatsSerializer()
+    by_model = GpuSummaryGroupSerializer(many=True)
+    by_cluster = GpuSummaryGroupSerializer(many=True)
+
+
+class PowerSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    vendor = serializers.CharField()
+    cluster = serializers.CharField()
+    window = serializers.CharField(help_text="PromQL duration, e.g. 1h.")
+    window_seconds = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    power_watts = _f(help_text="Power at the end of the window.")
+    avg_power_watts = _f()
+    min_power_watts = _f()
+    max_power_watts = _f()
+    energy_joules = _f()
+    energy_kwh = _f()
+    energy_source = serializers.CharField(
+        help_text="counter: increase() of DCGM's energy counter (GPUs, reset-safe); gauge_integral: the power "
+        "gauge integrated at the scrape interval (NPUs have no counter)."
+    )
+    samples = _i(help_text="Raw power samples in the window.")
+
+
+class SeriesSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    cluster = serializers.CharField()
+    metric = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    step_seconds = serializers.IntegerField()
+    timestamps = serializers.ListField(child=serializers.FloatField(), help_text="Unix seconds.")
+    values = serializers.ListField(child=serializers.FloatField(allow_null=True))
