@@ -18,7 +18,8 @@ ATTRIBUTION_RULE = (
     "GPU_I_ID row, so it is counted once; the share of unallocated slices stays unattributed); a Furiosa "
     "partition gives its pod partition cores / card cores (e.g. 0-3 of 8 = 0.5; the whole-card series is "
     "counted once). Status: unavailable = reported within the last hour but no fresh sample (last_seen says "
-    "when; live values are null); active = utilization >= 1 % (without a utilization reading, e.g. MIG: allocated to a pod); idle otherwise. "
+    "when; live values are null); active = utilization >= 1 % (without a utilization reading, e.g. MIG: "
+    "allocated to a pod); idle otherwise. "
     "Missing data is null, never 0."
 )
 
