@@ -25,8 +25,8 @@ api_v1 = [
 urlpatterns = [
     path("", include("clusters.urls")),
     path("system/", include("system.urls")),
+    path("accelerators/", include("accelerators.urls")),
     # Areas whose pages arrive with their issues; each says "not available yet".
-    placeholder("accelerators", "Accelerators", "accelerators-page"),
     placeholder("infrastructure", "Infrastructure", "infrastructure-page"),
     placeholder("hardware", "Hardware", "hardware-page"),
     placeholder("monitoring", "Monitoring", "monitoring-page"),
