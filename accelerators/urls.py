@@ -1,11 +1,15 @@
-"""Pages of the accelerators area (GPU and NPU lists and details)."""
+"""Pages of the accelerators area: overview, GPU and NPU lists and details."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from kcloud.pages import area_unavailable
+from accelerators import views
 
 urlpatterns = [
-    path("", area_unavailable, {"area": "Accelerators"}, name="accelerators-page"),
+    path("", views.overview, name="accelerators-page"),
+    path("gpus/", views.gpu_list, name="accelerators-gpus"),
+    path("gpus/<str:uuid>/", views.gpu_detail, name="accelerators-gpu"),
+    path("npus/", views.npu_list, name="accelerators-npus"),
+    path("npus/<str:id>/", views.npu_detail, name="accelerators-npu"),
 ]

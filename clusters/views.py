@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from accelerators.views import summary_context as accelerator_summary
 from clusters.health import check_clusters
 from kcloud.principal import Principal
 from kcloud.timeutil import utcnow
@@ -31,9 +32,12 @@ def _summary(clusters: list) -> dict:
 
 @login_required
 def overview(request):
-    """Fleet overview: every visible cluster with its health and detected exporters."""
+    """Fleet overview: every visible cluster with its health and detected exporters, and the accelerators."""
     clusters = _clusters_with_fresh_health(request)
-    return render(request, "clusters/overview.html", {"clusters": clusters, "summary": _summary(clusters)})
+    context = {"clusters": clusters, "summary": _summary(clusters)}
+    if clusters:
+        context["accelerators"] = accelerator_summary(clusters)
+    return render(request, "clusters/overview.html", context)
 
 
 @login_required

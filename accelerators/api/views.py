@@ -103,7 +103,7 @@ def _ordering_param(fields: tuple[str, ...]) -> OpenApiParameter:
     return OpenApiParameter("ordering", str, description=f"One of {', '.join(fields)}; prefix '-' for descending.")
 
 
-def _model_filters(values: list[str]) -> set[str]:
+def model_filters(values: list[str]) -> set[str]:
     out = set()
     for value in values:
         if not value or len(value) > MAX_MODEL_LENGTH or not value.isprintable():
@@ -138,7 +138,7 @@ class _AcceleratorsView(GenericAPIView):
             kinds={parse_choice("kind", v, ("gpu", "npu")) for v in q.getlist("kind")},
             vendors={parse_choice("vendor", v, ("nvidia", "furiosa", "rebellions")) for v in q.getlist("vendor")},
             nodes=set(parse_k8s_names("node", q.getlist("node"))),
-            models=_model_filters(q.getlist("model")),
+            models=model_filters(q.getlist("model")),
             namespaces=set(parse_k8s_names("namespace", q.getlist("namespace"), label=True)),
             pods=set(parse_k8s_names("pod", q.getlist("pod"))),
             statuses={parse_choice("status", v, STATUSES) for v in q.getlist("status")},

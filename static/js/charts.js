@@ -75,8 +75,15 @@
       height: options.height || 260,
       tzDate: ts => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       scales: {x: {time: true}},
-      axes: [{}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
-      series: [{label: "time (UTC)"}].concat(series.map((s, i) => ({
+      // 24-hour UTC labels (operators read logs in UTC); date only where it changes.
+      axes: [{values: (u, vals) => vals.map((v, i) => {
+        const d = new Date(v * 1000);
+        const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+        const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
+        const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
+        return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
+      })}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
+      series: [{label: "time (UTC)", value: (u, v) => v == null ? "—" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ")}].concat(series.map((s, i) => ({
         label: s.label,
         stroke: PALETTE[i % PALETTE.length],
         fill: options.stacked ? PALETTE[i % PALETTE.length] + "55" : undefined,

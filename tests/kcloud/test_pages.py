@@ -36,7 +36,7 @@ def test_overview_lists_clusters_and_says_which_is_down(client, staff_user, make
 
 def test_unbuilt_area_says_not_available(client, staff_user):
     client.force_login(staff_user)
-    body = client.get("/accelerators/").content.decode()
+    body = client.get("/exports/").content.decode()
     assert "Not available yet" in body
 
 

@@ -1,0 +1,215 @@
+"""The GPU and NPU list pages: filters, sortable columns, status colours, pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.api.views import GPU_ORDERING, NPU_ORDERING, model_filters
+from accelerators.devices import STATUSES, Gpu, Npu
+from accelerators.services import inventory
+from accelerators.views.display import (
+    DASH,
+    VENDOR_LABELS,
+    down_summary,
+    memory,
+    model_label,
+    num,
+    percent_width,
+    vendor_label,
+)
+from kcloud.api.errors import ApiError
+from kcloud.api.params import parse_choice, parse_k8s_names, parse_ordering
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+
+PAGE_SIZE = 50
+NPU_VENDORS = ("furiosa", "rebellions")
+
+
+def _allocations(device: Gpu | Npu) -> list[str]:
+    """``namespace/pod`` of every pod using the device (whole, MIG instance or partition), de-duplicated."""
+    seen: dict[str, None] = {}
+    for a in device.allocations:
+        seen.setdefault(f"{a.namespace}/{a.pod}", None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A list column: header text (with its unit), the ordering field it sorts by, alignment."""
+
+    label: str
+    field: str | None = None
+    numeric: bool = False
+
+
+GPU_COLUMNS = (
+    Column("GPU"),
+    Column("Cluster", "cluster"),
+    Column("Node", "node"),
+    Column("Model", "model_name"),
+    Column("Status", "status"),
+    Column("Power (W)", "power_watts", True),
+    Column("Temp (°C)", "temperature_celsius", True),
+    Column("Util (%)", "utilization_percent", True),
+    Column("Memory used / total (GiB)", "memory_used_mb", True),
+    Column("Allocated to", "namespace"),
+)
+NPU_COLUMNS = (
+    Column("NPU"),
+    Column("Cluster", "cluster"),
+    Column("Node", "node"),
+    Column("Vendor", "vendor"),
+    Column("Model", "model"),
+    Column("Status", "status"),
+    Column("Power (W)", "power_watts", True),
+    Column("Temp (°C)", "temperature_celsius", True),
+    Column("Util (%)", "utilization_percent", True),
+    Column("Memory used / total (GiB)", "memory_used_mb", True),
+    Column("Allocated to", "namespace"),
+)
+
+
+def headers(columns: Sequence[Column], ordering: tuple[str, bool] | None) -> list[dict]:
+    """Header cells with the ``ordering`` value a click asks for (numbers sort high→low first)."""
+    out = []
+    for column in columns:
+        cell = {"label": column.label, "numeric": column.numeric, "field": column.field}
+        if column.field:
+            active = ordering is not None and ordering[0] == column.field
+            descending = active and ordering[1]
+            if active:
+                cell["next"] = column.field if descending else f"-{column.field}"
+            else:
+                cell["next"] = f"-{column.field}" if column.numeric else column.field
+            cell["sorted"] = active
+            cell["ascending"] = active and not descending
+        out.append(cell)
+    return out
+
+
+def _values(request: HttpRequest, name: str) -> list[str]:
+    # A GET form sends empty fields ("node="): they mean "any", not an invalid name.
+    return [v.strip() for v in request.GET.getlist(name) if v.strip()]
+
+
+def _filters(request: HttpRequest, kind: str) -> inventory.Filters:
+    """The page's filters, validated exactly like the API's (``BadParameter`` names the field)."""
+    vendors = {parse_choice("vendor", v, NPU_VENDORS) for v in _values(request, "vendor")}
+    return inventory.Filters(
+        vendors=vendors if kind == "npu" else set(),
+        nodes=set(parse_k8s_names("node", _values(request, "node"))),
+        models=model_filters(_values(request, "model")),
+        namespaces=set(parse_k8s_names("namespace", _values(request, "namespace"), label=True)),
+        statuses={parse_choice("status", v, STATUSES) for v in _values(request, "status")},
+    )
+
+
+def _options(pool: Sequence[Gpu | Npu]) -> dict:
+    """Values seen in the (unfiltered) fleet, offered by the filter form."""
+    return {
+        "nodes": sorted({d.node for d in pool if d.node}),
+        "models": sorted({d.model for d in pool if d.model}),
+        "namespaces": sorted({a.namespace for d in pool for a in d.allocations if a.namespace}),
+    }
+
+
+def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
+    principal = Principal.from_request(request)
+    visible = list(principal.visible_clusters())
+    columns = GPU_COLUMNS if kind == "gpu" else NPU_COLUMNS
+    context: dict = {
+        "kind": kind,
+        "all_clusters": [c.name for c in visible],
+        "statuses": STATUSES,
+        "vendors": [(v, VENDOR_LABELS[v]) for v in NPU_VENDORS],
+        "selected": {
+            name: _values(request, name) for name in ("cluster", "node", "model", "namespace", "status", "vendor")
+        },
+        "rows": [],
+        "error": None,
+    }
+    ordering = None
+    try:
+        ordering = parse_ordering(request.GET.get("ordering") or None, GPU_ORDERING if kind == "gpu" else NPU_ORDERING)
+        clusters = select_clusters(principal, _values(request, "cluster"))
+        filters = _filters(request, kind)
+    except ApiError as exc:
+        context.update(error=str(exc.detail), headers=headers(columns, None), options=_options([]))
+        return render(request, f"accelerators/{kind}_list.html", context, status=400)
+
+    fleet = inventory.collect(clusters)
+    pool = fleet.gpus if kind == "gpu" else fleet.npus
+    devices = inventory.order(inventory.apply(pool, filters), ordering)
+    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    row = _gpu_row if kind == "gpu" else _npu_row
+    context.update(
+        headers=headers(columns, ordering),
+        options=_options(pool),
+        rows=[row(d) for d in page.object_list],
+        page=page,
+        total=len(pool),
+        matched=len(devices),
+        summary=down_summary(fleet),
+        evaluated_at=from_unix(fleet.evaluated_at),
+    )
+    return render(request, f"accelerators/{kind}_list.html", context)
+
+
+def _gpu_row(g: Gpu) -> dict:
+    return {
+        "uuid": g.uuid,
+        "url": reverse("accelerators-gpu", args=[g.uuid]),
+        "index": g.index,
+        "cluster": g.cluster,
+        "node": g.node or DASH,
+        "model": g.model_name or DASH,
+        "status": g.status,
+        "mig": len(g.mig_instances),
+        "power": num(g.power_watts, 1),
+        "temperature": num(g.temperature_celsius),
+        "utilization": num(g.utilization_percent),
+        "utilization_width": percent_width(g.utilization_percent),
+        "memory": memory(g.memory_used_mb, g.memory_total_mb),
+        "allocations": _allocations(g),
+        "last_seen": g.last_seen,
+    }
+
+
+def _npu_row(x: Npu) -> dict:
+    return {
+        "id": x.id,
+        "url": reverse("accelerators-npu", args=[x.id]),
+        "device": x.device or DASH,
+        "cluster": x.cluster,
+        "node": x.node or DASH,
+        "vendor": vendor_label(x.vendor),
+        "model": model_label(x.model),
+        "status": x.status,
+        "power": num(x.power_watts, 1),
+        "temperature": num(x.temperature_celsius),
+        "utilization": num(x.utilization_percent),
+        "utilization_width": percent_width(x.utilization_percent),
+        "memory": memory(x.memory_used_mb, x.memory_total_mb),
+        "allocations": _allocations(x),
+        "last_seen": x.last_seen,
+    }
+
+
+@login_required
+def gpu_list(request: HttpRequest) -> HttpResponse:
+    """Every visible GPU: filters, sortable columns, status colours, pagination."""
+    return _list_page(request, "gpu")
+
+
+@login_required
+def npu_list(request: HttpRequest) -> HttpResponse:
+    """Every visible NPU (Furiosa, Rebellions), partitions merged into their card."""
+    return _list_page(request, "npu")

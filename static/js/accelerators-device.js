@@ -1,0 +1,42 @@
+/* KCloud Monitor: the 24 h charts of the GPU and NPU detail pages.
+ *
+ * Each <figure data-chart> names the timeseries API (data-url, already scoped to
+ * the device's cluster) and the metrics to draw on it (data-metrics, comma
+ * separated, with data-labels). A metric without any sample is left out; when
+ * none has data the figure says so (data-empty) instead of drawing an empty chart.
+ */
+(function () {
+  "use strict";
+
+  function seriesOf(body, label) {
+    const values = body.values || [];
+    // All-null means the exporter does not report it (e.g. utilization under MIG).
+    if (!values.some(v => v !== null)) return {label: label, points: []};
+    return {label: label, points: (body.timestamps || []).map((t, i) => [t, values[i]])};
+  }
+
+  async function draw(figure) {
+    const body = figure.querySelector(".chart-body");
+    const metrics = figure.dataset.metrics.split(",");
+    const labels = (figure.dataset.labels || "").split(",");
+    const base = figure.dataset.url;
+    try {
+      const answers = await Promise.all(metrics.map(metric =>
+        KCloudCharts.fetchJSON(base + (base.includes("?") ? "&" : "?") + "metric=" + encodeURIComponent(metric))));
+      const series = answers.map((answer, i) => seriesOf(answer, labels[i] || metrics[i]));
+      const chart = KCloudCharts.timeSeries(body, {
+        unit: figure.dataset.unit,
+        series: series,
+        height: 220,
+        empty: figure.dataset.empty,
+      });
+      figure.classList.toggle("is-empty", chart === null);
+    } catch (error) {
+      KCloudCharts.message(body, figure.dataset.title + " could not be loaded: " + error.message, "error");
+      figure.classList.add("is-empty");
+    }
+    figure.dataset.state = "done";
+  }
+
+  document.querySelectorAll("figure[data-chart]").forEach(draw);
+})();
