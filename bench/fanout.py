@@ -26,7 +26,7 @@ BODY = json.dumps(
 
 
 class _Ok(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (http.server API)
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -14,6 +14,8 @@ from kcloud.version import API_VERSION, __version__
 # (domain, url name, description); a domain appears once its issue has landed.
 DOMAINS = [
     ("clusters", "api-clusters-list", "Registered clusters and their health."),
+    ("infrastructure", "api-infrastructure-nodes", "Nodes, pods, containers and VMs with their power parts."),
+    ("hardware", "api-hardware-sensors", "IPMI sensors with the exporter's states, PSU/DCMI power, BMC."),
     ("accelerators", "api-accelerators-list", "GPUs (DCGM, MIG) and NPUs (FuriosaAI, Rebellions): inventory, power."),
     ("system", "api-system-health", "Health, version and the app's own metrics (public)."),
     ("schema", "api-schema", "OpenAPI 3 schema."),

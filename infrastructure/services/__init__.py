@@ -1,0 +1,1 @@
+"""Infrastructure services: nodes, pods, containers and VMs (fetch + merge + compute, no HTTP)."""
