@@ -26,9 +26,9 @@ urlpatterns = [
     path("", include("clusters.urls")),
     path("system/", include("system.urls")),
     path("accelerators/", include("accelerators.urls")),
+    path("infrastructure/", include("infrastructure.urls")),
+    path("hardware/", include("hardware.urls")),
     # Areas whose pages arrive with their issues; each says "not available yet".
-    placeholder("infrastructure", "Infrastructure", "infrastructure-page"),
-    placeholder("hardware", "Hardware", "hardware-page"),
     placeholder("monitoring", "Monitoring", "monitoring-page"),
     placeholder("exports", "Exports", "exports-page"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
