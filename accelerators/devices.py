@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accelerators import queries
-from accelerators.gcpause import gc_paused
 from clusters.prometheus.cache import LIVE, align
 from clusters.prometheus.client import PrometheusClient
+from clusters.prometheus.gcpause import gc_paused
 
 MIG_SLICES = 7  # compute slices of a MIG-capable GPU (A100 / H100 / H200)
 ACTIVE_UTILIZATION_PERCENT = 1.0  # status_of uses it
@@ -214,7 +214,7 @@ def fetch_accelerators(
     treat them as read-only.
     """
     from accelerators.merge import merge_gpus, merge_npus
-    from accelerators.services.memo import memoized
+    from clusters.prometheus.memo import memoized
 
     t = evaluation_time() if at is None else float(at)
     scope = cluster.scope

@@ -54,9 +54,9 @@ def main() -> None:
     from django.test import Client
 
     from accelerators import queries
-    from accelerators.gcpause import gc_paused
-    from accelerators.services import memo
     from clusters.models import Cluster
+    from clusters.prometheus import memo
+    from clusters.prometheus.gcpause import gc_paused
     from demo.deployment import start_fleet_prometheus
     from demo.fleet import build_fleet
 

@@ -2,59 +2,27 @@
 
 from __future__ import annotations
 
-import secrets
-import threading
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.core.cache import cache
-
-from clusters.prometheus.cache import LIVE, align, cache_enabled, make_key
+from clusters.prometheus.cache import TTLClass, align
 from clusters.prometheus.fanout import ClusterResult, fan_out
+from clusters.prometheus.memo import memoized as shared_memoized
 from infrastructure.services.snapshot import ClusterSnapshot, fetch_snapshot
 
 T = TypeVar("T")
-_MEMO_MAX = 128
-_memo: dict[str, tuple[str, float, Any]] = {}
-_memo_lock = threading.Lock()
 
 
 def memoized(parts: tuple, compute: Callable[[], T]) -> T:
-    """``compute()`` once per ``parts`` within the live-cache window, kept in this process.
+    """``compute()`` once per ``parts`` within the live-cache window (shared in-process memo).
 
-    The Prometheus answers are cached already; this keeps the *merged* snapshot
-    (thousands of dataclasses) so a warm request neither unpickles nor re-merges
-    them. An entry is valid only while a marker with its token lives in Django's
-    cache, so ``cache.clear()`` or the TTL invalidates it in every process.
-    Values are shared between requests: callers must treat them as read-only.
+    Keeps the *merged* snapshot so a warm request neither unpickles nor re-merges
+    thousands of dataclasses; values are shared, callers treat them as read-only.
     """
-    if not cache_enabled():
-        return compute()
-    key = make_key("memo", "infrastructure", "\x1f".join(str(p) for p in parts))
-    entry = _memo.get(key)
-    if entry is not None and entry[1] > _time.monotonic():
-        try:
-            valid = cache.get(key + ":memo") == entry[0]
-        except Exception:  # a cache failure only costs a recomputation
-            valid = False
-        if valid:
-            return entry[2]
-    value = compute()
-    token = secrets.token_hex(8)
-    try:
-        cache.set(key + ":memo", token, timeout=LIVE.seconds)
-    except Exception:
-        return value
-    with _memo_lock:
-        if len(_memo) >= _MEMO_MAX:
-            now = _time.monotonic()
-            for old in [k for k, e in _memo.items() if e[1] <= now] or list(_memo)[: _MEMO_MAX // 8]:
-                _memo.pop(old, None)
-        _memo[key] = (token, _time.monotonic() + LIVE.seconds, value)
-    return value
+    return shared_memoized(("infrastructure", *parts), TTLClass.LIVE, compute)
 
 
 def evaluation_time(at: datetime | None) -> float:
@@ -65,7 +33,7 @@ def evaluation_time(at: datetime | None) -> float:
     """
     if at is not None:
         return at.timestamp()
-    return align(_time.time(), LIVE.seconds)
+    return align(_time.time(), TTLClass.LIVE.seconds)
 
 
 def snapshots(clusters: list[Any], at: float) -> list[ClusterResult[ClusterSnapshot]]:

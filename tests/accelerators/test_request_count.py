@@ -12,7 +12,7 @@ import re
 import pytest
 from django.core.cache import cache
 
-from accelerators.services import memo
+from clusters.prometheus import memo
 from tests.prometheus_fixtures import require_prometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
