@@ -35,12 +35,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--size", default="test", help="Fleet size: test, small or large")
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--history-hours", type=float, default=6.0)
+        parser.add_argument(
+            "--history-hours",
+            type=float,
+            default=None,
+            help="Backfilled history (default 6 h; 0.5 h for the large fleet, whose backfill costs ~10 min per hour)",
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, **opts) -> None:
+        if opts["history_hours"] is None:
+            opts["history_hours"] = 0.5 if opts["size"] == "large" else 6.0
         workdir = Path(settings.VAR_DIR) / "demo"
         workdir.mkdir(parents=True, exist_ok=True)
         manifest = workdir / "clusters.json"
