@@ -1,11 +1,11 @@
-"""Pages of the hardware area."""
+"""Pages of the hardware area: the IPMI health page."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from kcloud.pages import area_unavailable
+from hardware import views
 
 urlpatterns = [
-    path("", area_unavailable, {"area": "Hardware"}, name="hardware-page"),
+    path("", views.hardware_page, name="hardware-page"),
 ]

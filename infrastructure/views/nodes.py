@@ -1,0 +1,334 @@
+"""The node list (power composition bars) and the node detail page (parts now, 24 h chart, IPMI, devices, pods)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, model_label, num, vendor_label, with_unit
+from accelerators.views.lists import Column, headers
+from clusters.prometheus.errors import PrometheusError
+from clusters.prometheus.fanout import fan_out
+from hardware import services as hardware
+from infrastructure.api.common import resolve_one
+from infrastructure.api.views import STATUSES
+from infrastructure.services import common, nodes
+from infrastructure.services.snapshot import Node, Pod
+from infrastructure.views.common import (
+    PAGE_SIZE,
+    POWER_PARTS,
+    down_summary,
+    first,
+    largest_power,
+    power_bar,
+    unavailable,
+    values,
+)
+from infrastructure.views.sensors import sensor_rows
+from kcloud.api.errors import ApiError
+from kcloud.api.params import choose_step, order_rows, parse_bool, parse_choice, parse_k8s_name, parse_ordering
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+
+DAY_SECONDS = 24 * 3600
+NODE_COLUMNS = (
+    Column("Node", "name"),
+    Column("Cluster", "cluster"),
+    Column("Status", "status"),
+    Column("Roles"),
+    Column("GPUs", "gpu_count", True),
+    Column("NPUs", "npu_count", True),
+    Column("Pods", "pod_count", True),
+    Column("Power (W)", "power_watts", True),
+    Column("Composition"),
+    Column("CPU (W)", "cpu_power_watts", True),
+    Column("DRAM (W)", "dram_power_watts", True),
+    Column("GPU (W)", "gpu_power_watts", True),
+    Column("NPU (W)", "npu_power_watts", True),
+    Column("Wall, DCMI (W)", "measured_power_watts", True),
+)
+
+
+def node_url(name: str, cluster: str) -> str:
+    """The node's page, naming its cluster (node names need not be unique across clusters)."""
+    return f"{reverse('infrastructure-node', args=[name])}?{urlencode({'cluster': cluster})}"
+
+
+def pod_url(namespace: str, name: str, cluster: str) -> str:
+    return f"{reverse('infrastructure-pod', args=[namespace, name])}?{urlencode({'cluster': cluster})}"
+
+
+def _filters(request: HttpRequest) -> nodes.NodeFilters:
+    """The list's filters, validated like the API's (``BadParameter`` names the field)."""
+    status, role = first(request, "status"), first(request, "role")
+    return nodes.NodeFilters(
+        status=parse_choice("status", status, STATUSES) if status else None,
+        role=parse_k8s_name("role", role) if role else None,
+        has_gpu=parse_bool("has_gpu", first(request, "has_gpu")),
+        has_npu=parse_bool("has_npu", first(request, "has_npu")),
+    )
+
+
+def _row(n: Node, scale: float | None) -> dict:
+    p = n.power
+    return {
+        "name": n.name,
+        "cluster": n.cluster,
+        "url": node_url(n.name, n.cluster),
+        "status": n.status,
+        "roles": n.roles,
+        "gpus": n.gpu_count,
+        "npus": n.npu_count,
+        "pods": n.pod_count,
+        "power": num(p.power_watts, 1),
+        "source": "DCMI wall meter" if p.measured_power_watts is not None else "sum of the parts",
+        "bar": power_bar(p, scale),
+        "cpu": num(p.cpu_power_watts, 1),
+        "dram": num(p.dram_power_watts, 1),
+        "gpu": num(p.gpu_power_watts, 1),
+        "npu": num(p.npu_power_watts, 1),
+        "measured": num(p.measured_power_watts, 1),
+    }
+
+
+@login_required
+def node_list(request: HttpRequest) -> HttpResponse:
+    """Every visible node with its power composition; filters, sortable columns, pagination."""
+    principal = Principal.from_request(request)
+    context: dict = {
+        "tab": "nodes",
+        "all_clusters": [c.name for c in principal.visible_clusters()],
+        "statuses": STATUSES,
+        "selected": {k: values(request, k) for k in ("cluster", "status", "role", "has_gpu", "has_npu")},
+        "legend": POWER_PARTS,
+        "rows": [],
+        "roles": [],
+        "error": None,
+    }
+    try:
+        ordering = parse_ordering(request.GET.get("ordering") or None, nodes.NODE_ORDERING)
+        clusters = select_clusters(principal, values(request, "cluster"))
+        filters = _filters(request)
+    except ApiError as exc:
+        context.update(error=str(exc.detail), headers=headers(NODE_COLUMNS, None))
+        return render(request, "infrastructure/node_list.html", context, status=400)
+    at = common.evaluation_time(None)
+    results = common.snapshots(clusters, at)
+    every = nodes.list_nodes(results, nodes.NodeFilters())
+    rows = order_rows(nodes.list_nodes(results, filters), ordering, key=nodes.node_value)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    scale = largest_power(rows)
+    totals = nodes.summarize_nodes(rows)
+    context.update(
+        headers=headers(NODE_COLUMNS, ordering),
+        rows=[_row(n, scale) for n in page.object_list],
+        roles=sorted({r for n in every for r in n.roles}),
+        page=page,
+        total=len(every),
+        matched=len(rows),
+        kpis={
+            "power": num(totals["total"]["power_watts"], 0),
+            "reporting": totals["nodes_reporting_power"],
+            "measured": totals["nodes_with_measured_power"],
+            "ready": totals["by_status"].get("ready", 0),
+            "not_ready": totals["by_status"].get("not_ready", 0) + totals["by_status"].get("unknown", 0),
+            "gpu": num(totals["total"]["gpu_power_watts"], 0),
+            "npu": num(totals["total"]["npu_power_watts"], 0),
+        },
+        summary=down_summary(results),
+        evaluated_at=from_unix(at),
+    )
+    return render(request, "infrastructure/node_list.html", context)
+
+
+# -- detail ------------------------------------------------------------------------------
+def _parts_table(n: Node) -> list[dict]:
+    p = n.power
+    return [
+        {
+            "label": "CPU package",
+            "key": "cpu",
+            "now": num(p.cpu_power_watts, 1),
+            "idle": num(p.cpu_idle_watts, 1),
+            "pods": num(p.cpu_pods_watts, 1),
+            "system": num(p.cpu_system_watts, 1),
+        },
+        {
+            "label": "DRAM",
+            "key": "dram",
+            "now": num(p.dram_power_watts, 1),
+            "idle": num(p.dram_idle_watts, 1),
+            "pods": num(p.dram_pods_watts, 1),
+            "system": DASH,
+        },
+        {"label": "GPU", "key": "gpu", "now": num(p.gpu_power_watts, 1), "idle": DASH, "pods": DASH, "system": DASH},
+        {"label": "NPU", "key": "npu", "now": num(p.npu_power_watts, 1), "idle": DASH, "pods": DASH, "system": DASH},
+        {
+            "label": "Other (wall - parts)",
+            "key": "other",
+            "now": num(p.other_watts, 1),
+            "idle": DASH,
+            "pods": DASH,
+            "system": DASH,
+        },
+    ]
+
+
+def _devices(n: Node) -> list[dict]:
+    out = []
+    for g in n.gpus:
+        out.append(
+            {
+                "kind": "GPU",
+                "url": reverse("accelerators-gpu", args=[g.uuid]),
+                "id": g.uuid,
+                "label": f"#{g.index}" if g.index is not None else g.uuid[:12],
+                "model": g.model_name or DASH,
+                "status": g.status,
+                "power": num(g.power_watts, 1),
+                "allocations": sorted({f"{a.namespace}/{a.pod}" for a in g.allocations}),
+            }
+        )
+    for x in n.npus:
+        out.append(
+            {
+                "kind": "NPU",
+                "url": reverse("accelerators-npu", args=[x.id]),
+                "id": x.id,
+                "label": x.device or x.id[:12],
+                "model": f"{vendor_label(x.vendor)} {model_label(x.model)}",
+                "status": x.status,
+                "power": num(x.power_watts, 1),
+                "allocations": sorted({f"{a.namespace}/{a.pod}" for a in x.allocations}),
+            }
+        )
+    return out
+
+
+def pod_row(p: Pod) -> dict:
+    """A pod as the node and pod pages print it."""
+    return {
+        "namespace": p.namespace,
+        "name": p.name,
+        "cluster": p.cluster,
+        "url": pod_url(p.namespace, p.name, p.cluster),
+        "node": p.node or DASH,
+        "node_url": node_url(p.node, p.cluster) if p.node else None,
+        "phase": p.phase,
+        "power": num(p.power_watts, 1),
+        "cpu": num(p.cpu_power_watts, 1),
+        "dram": num(p.dram_power_watts, 1),
+        "gpu": num(p.gpu_power_watts, 1),
+        "npu": num(p.npu_power_watts, 1),
+        "cpu_usage": num(p.cpu_usage_cores, 2),
+        "memory": num(p.memory_working_set_mb, 0),
+        "gpus": [(u, reverse("accelerators-gpu", args=[u])) for u in p.gpus],
+        "npus": [(i, reverse("accelerators-npu", args=[i])) for i in p.npus],
+    }
+
+
+def _ipmi(cluster, name: str, at: float) -> tuple[hardware.NodeIpmi | None, str | None]:
+    """The node's IPMI facts (one request to its cluster); a failure is shown, not raised."""
+    result = fan_out([cluster], lambda client, c: hardware.fetch_ipmi(client, c, at))[0]
+    if not result.ok:
+        return None, result.error
+    return result.value.get(name), None
+
+
+def _window(cluster, node: Node, at: float) -> tuple[nodes.WindowStats | None, str | None]:
+    try:
+        # The same step as the API's chart request, so the range query is shared through the cache.
+        return nodes.node_window(cluster, node, at, DAY_SECONDS, choose_step(DAY_SECONDS, min_step=30)), None
+    except PrometheusError as exc:
+        return None, exc.message
+
+
+@login_required
+def node_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """One node: power parts now and over 24 h, IPMI sensors, its accelerators and pods."""
+    back = reverse("infrastructure-page")
+    try:
+        parse_k8s_name("name", name)
+        clusters = select_clusters(Principal.from_request(request), values(request, "cluster"))
+        at = common.evaluation_time(None)
+        found = common.lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
+        result, node = resolve_one(found.found, found.failed, what="node", name=name)
+    except ApiError as exc:
+        return unavailable(request, exc, kind="Node", name=name, back_url=back, back_label="All nodes")
+    cluster, snap = result.cluster, result.value
+    window, window_error = _window(cluster, node, at)
+    ipmi, ipmi_error = _ipmi(cluster, name, at)
+    pods = [pod_row(p) for _k, p in sorted(snap.pods.items()) if p.node == name]
+    p = node.power
+    api = reverse("api-infrastructure-node-power", args=[name])
+    context = {
+        "tab": "nodes",
+        "n": node,
+        "cluster": cluster.name,
+        "kpis": {
+            "power": num(p.power_watts, 1),
+            "power_sub": "DCMI wall meter" if p.measured_power_watts is not None else "sum of CPU, DRAM, GPU, NPU",
+            "cpu": num(p.cpu_power_watts, 1),
+            "cpu_sub": f"idle {with_unit(p.cpu_idle_watts, 1, 'W')}",
+            "dram": num(p.dram_power_watts, 1),
+            "accel": num(_add(p.gpu_power_watts, p.npu_power_watts), 1),
+            "accel_sub": f"{node.gpu_count} GPU · {node.npu_count} NPU",
+            "energy": num(window.energy_kwh if window else None, 2),
+            "energy_sub": f"24 h avg {with_unit(window.avg_power_watts if window else None, 1, 'W')}",
+        },
+        "facts": {
+            "cpu_cores": num(node.cpu_cores),
+            "allocatable_cpu": num(node.allocatable_cpu_cores),
+            "memory": with_unit(_gib(node.memory_total_mb), 0, "GiB"),
+            "allocatable_memory": with_unit(_gib(node.allocatable_memory_mb), 0, "GiB"),
+        },
+        "bar": power_bar(p, None),
+        "legend": POWER_PARTS,
+        "parts": _parts_table(node),
+        "window": window,
+        "window_facts": _window_facts(window),
+        "window_error": window_error,
+        "chart_url": f"{api}?{urlencode({'cluster': cluster.name, 'window': '24h'})}",
+        "devices": _devices(node),
+        "pods": pods,
+        "ipmi": ipmi,
+        "ipmi_error": ipmi_error,
+        "sensor_halves": _halves(sensor_rows(ipmi.sensors) if ipmi else []),
+        "evaluated_at": from_unix(at),
+    }
+    return render(request, "infrastructure/node_detail.html", context)
+
+
+def _halves(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Two side-by-side tables: the first takes the extra row."""
+    middle = (len(rows) + 1) // 2
+    return rows[:middle], rows[middle:]
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
+
+
+def _gib(mib: float | None) -> float | None:
+    return None if mib is None else mib / 1024
+
+
+def _window_facts(w: nodes.WindowStats | None) -> dict:
+    if w is None:
+        return {}
+    return {
+        "avg": with_unit(w.avg_power_watts, 1, "W"),
+        "min": with_unit(w.min_power_watts, 1, "W"),
+        "max": with_unit(w.max_power_watts, 1, "W"),
+        "energy": with_unit(w.energy_kwh, 2, "kWh"),
+        "source": "DCMI wall power" if w.energy_source == "measured" else "sum of the parts' counters",
+        "parts": [
+            (label, with_unit(w.parts_energy_kwh.get(key), 2, "kWh"))
+            for key, label in (("cpu", "CPU"), ("dram", "DRAM"), ("gpu", "GPU"), ("npu", "NPU"), ("measured", "Wall"))
+        ],
+    }

@@ -1,0 +1,228 @@
+"""The pod list (top consumers first) and the pod detail page (containers, devices, power and energy)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, num, with_unit
+from accelerators.views.lists import Column, headers
+from clusters.prometheus.errors import PrometheusError
+from infrastructure.api.common import resolve_one
+from infrastructure.services import common, pods
+from infrastructure.services.snapshot import PHASES
+from infrastructure.views.common import PAGE_SIZE, down_summary, first, unavailable, values
+from infrastructure.views.nodes import node_url, pod_row
+from kcloud.api.errors import ApiError
+from kcloud.api.params import (
+    order_rows,
+    parse_choice,
+    parse_float,
+    parse_k8s_name,
+    parse_k8s_names,
+    parse_ordering,
+)
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+
+DEFAULT_ORDERING = "-power_watts"  # the list answers "who draws the most" first
+POD_COLUMNS = (
+    Column("Pod", "name"),
+    Column("Namespace", "namespace"),
+    Column("Cluster", "cluster"),
+    Column("Node", "node"),
+    Column("Phase", "phase"),
+    Column("Power (W)", "power_watts", True),
+    Column("CPU (W)", "cpu_power_watts", True),
+    Column("DRAM (W)", "dram_power_watts", True),
+    Column("GPU (W)", "gpu_power_watts", True),
+    Column("NPU (W)", "npu_power_watts", True),
+    Column("CPU (cores)", "cpu_usage_cores", True),
+    Column("Mem (MiB)", "memory_working_set_mb", True),
+    Column("Devices"),
+)
+WINDOWS = ((3600, "1 h"), (24 * 3600, "24 h"))
+
+
+def _filters(request: HttpRequest) -> pods.PodFilters:
+    return pods.PodFilters(
+        namespaces=tuple(parse_k8s_names("namespace", values(request, "namespace"), label=True)),
+        nodes=tuple(parse_k8s_names("node", values(request, "node"))),
+        phases=tuple(parse_choice("phase", v, PHASES) for v in values(request, "phase")),
+        min_power_watts=parse_float("min_power_watts", first(request, "min_power_watts"), minimum=0),
+    )
+
+
+def _bar_width(watts: float | None, scale: float | None) -> float | None:
+    if watts is None or not scale:
+        return None
+    return max(0.0, min(100.0, 100.0 * watts / scale))
+
+
+@login_required
+def pod_list(request: HttpRequest) -> HttpResponse:
+    """Every visible pod, the largest consumers first; namespace, node, phase and power filters."""
+    principal = Principal.from_request(request)
+    context: dict = {
+        "tab": "pods",
+        "all_clusters": [c.name for c in principal.visible_clusters()],
+        "phases": PHASES,
+        "selected": {k: values(request, k) for k in ("cluster", "namespace", "node", "phase", "min_power_watts")},
+        "rows": [],
+        "namespaces": [],
+        "error": None,
+    }
+    try:
+        ordering = parse_ordering(request.GET.get("ordering") or DEFAULT_ORDERING, pods.POD_ORDERING)
+        clusters = select_clusters(principal, values(request, "cluster"))
+        filters = _filters(request)
+    except ApiError as exc:
+        context.update(error=str(exc.detail), headers=headers(POD_COLUMNS, None))
+        return render(request, "infrastructure/pod_list.html", context, status=400)
+    at = common.evaluation_time(None)
+    results = common.snapshots(clusters, at)
+    every = pods.list_pods(results, pods.PodFilters())
+    rows = order_rows(pods.list_pods(results, filters), ordering)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    scale = max((p.power_watts for p in rows if p.power_watts is not None), default=None)
+    summary = pods.summarize_pods(rows, top=5)
+    page_rows = []
+    for p in page.object_list:
+        row = pod_row(p)
+        row["width"] = _bar_width(p.power_watts, scale)
+        page_rows.append(row)
+    context.update(
+        headers=headers(POD_COLUMNS, ordering),
+        rows=page_rows,
+        namespaces=sorted({p.namespace for p in every}),
+        nodes=sorted({p.node for p in every if p.node}),
+        page=page,
+        total=len(every),
+        matched=len(rows),
+        kpis={
+            "power": num(summary["power_watts"], 0),
+            "running": summary["by_phase"].get("Running", 0),
+            "pending": summary["by_phase"].get("Pending", 0),
+            "ended": summary["by_phase"].get("Succeeded", 0) + summary["by_phase"].get("Failed", 0),
+        },
+        top_namespaces=[
+            {
+                "namespace": ns["namespace"],
+                "cluster": ns["cluster"],
+                "pods": ns["pods"],
+                "power": num(ns["power_watts"], 1),
+                "width": _bar_width(ns["power_watts"], summary["by_namespace"][0]["power_watts"]),
+            }
+            for ns in summary["by_namespace"][:6]
+        ],
+        summary=down_summary(results),
+        evaluated_at=from_unix(at),
+    )
+    return render(request, "infrastructure/pod_list.html", context)
+
+
+def _energy(cluster, cs, pod, at: float) -> list[dict]:
+    """Energy over 1 h and 24 h (one request each); a failure is shown, not raised."""
+    gpu_shares, npu_shares = pods.device_shares(cs.snapshot, pod)
+    out = []
+    for seconds, label in WINDOWS:
+        try:
+            stats = pods.pod_window(cluster, pod, at, seconds, gpu_shares, npu_shares)
+        except PrometheusError as exc:
+            out.append({"label": label, "error": exc.message})
+            continue
+        kwh = stats["parts_energy_kwh"]
+        out.append(
+            {
+                "label": label,
+                "energy": num(stats["energy_kwh"], 3),
+                "avg": num(stats["avg_power_watts"], 1),
+                "cpu": num(kwh.get("cpu"), 3),
+                "dram": num(kwh.get("dram"), 3),
+                "gpu": num(kwh.get("gpu"), 3),
+                "npu": num(kwh.get("npu"), 3),
+            }
+        )
+    return out
+
+
+@login_required
+def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
+    """One pod: identity, containers, the GPUs/NPUs it holds, power now and energy over 1 h / 24 h."""
+    back = reverse("infrastructure-pods")
+    try:
+        parse_k8s_name("namespace", namespace, label=True)
+        parse_k8s_name("name", name)
+        clusters = select_clusters(Principal.from_request(request), values(request, "cluster"))
+        at = common.evaluation_time(None)
+        results = pods.container_snapshots(clusters, at)
+        found = common.lookup(results, lambda cs: cs.snapshot.pods.get((namespace, name)))
+        result, pod = resolve_one(found.found, found.failed, what="pod", name=f"{namespace}/{name}")
+    except ApiError as exc:
+        label = f"{namespace}/{name}"
+        return unavailable(request, exc, kind="Pod", name=label, back_url=back, back_label="All pods")
+    cluster, cs = result.cluster, result.value
+    containers = [
+        {
+            "name": c.name,
+            "image": c.image or DASH,
+            "power": num(c.power_watts, 1),
+            "cpu": num(c.cpu_power_watts, 1),
+            "dram": num(c.dram_power_watts, 1),
+            "gpu": num(c.gpu_power_watts, 1),
+            "npu": num(c.npu_power_watts, 1),
+            "cpu_usage": num(c.cpu_usage_cores, 3),
+            "memory": num(c.memory_working_set_mb, 0),
+            "devices": [*c.gpus, *c.npus],
+        }
+        for key, c in sorted(cs.containers.items())
+        if key[:2] == (namespace, name)
+    ]
+    devices = [
+        {"kind": "GPU", "id": d.uuid, "url": reverse("accelerators-gpu", args=[d.uuid]), "d": d}
+        for d in cs.snapshot.gpus
+        if d.uuid in pod.gpus
+    ] + [
+        {"kind": "NPU", "id": d.id, "url": reverse("accelerators-npu", args=[d.id]), "d": d}
+        for d in cs.snapshot.npus
+        if d.id in pod.npus
+    ]
+    gpu_shares, npu_shares = pods.device_shares(cs.snapshot, pod)
+    shares = {**gpu_shares, **npu_shares}
+    context = {
+        "tab": "pods",
+        "p": pod,
+        "cluster": cluster.name,
+        "node_url": node_url(pod.node, cluster.name) if pod.node else None,
+        "kpis": {
+            "power": num(pod.power_watts, 1),
+            "cpu": num(pod.cpu_power_watts, 1),
+            "dram": num(pod.dram_power_watts, 1),
+            "gpu": num(pod.gpu_power_watts, 1),
+            "npu": num(pod.npu_power_watts, 1),
+            "usage": num(pod.cpu_usage_cores, 2),
+            "memory_sub": f"memory {with_unit(pod.memory_working_set_mb, 0, 'MiB')}",
+        },
+        "containers": containers,
+        "devices": [
+            {
+                "kind": x["kind"],
+                "id": x["id"],
+                "url": x["url"],
+                "label": getattr(x["d"], "device", None) or x["id"][:13],
+                "status": x["d"].status,
+                "power": num(x["d"].power_watts, 1),
+                "share": num(shares.get(x["id"], 0.0) * 100, 0),
+                "attributed": num(
+                    None if x["d"].power_watts is None else x["d"].power_watts * shares.get(x["id"], 0.0), 1
+                ),
+            }
+            for x in devices
+        ],
+        "energy": _energy(cluster, cs, pod, at),
+        "evaluated_at": from_unix(at),
+    }
+    return render(request, "infrastructure/pod_detail.html", context)

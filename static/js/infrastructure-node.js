@@ -1,0 +1,103 @@
+/* KCloud Monitor: the node page's 24 h chart of power parts, stacked.
+ *
+ * <figure data-node-chart data-url> names the node power API (window=24h, already
+ * scoped to the node's cluster). The parts are stacked bottom-up CPU, DRAM, GPU,
+ * NPU and Other (= DCMI wall power - the parts, only where the BMC meters it), in
+ * the colours of the page's composition bar; the legend shows each part's own
+ * value, not the running sum.
+ */
+(function () {
+  "use strict";
+
+  const PARTS = [
+    {key: "cpu_power_watts", label: "CPU", color: "#1f6feb"},
+    {key: "dram_power_watts", label: "DRAM", color: "#8250df"},
+    {key: "gpu_power_watts", label: "GPU", color: "#1a7f37"},
+    {key: "npu_power_watts", label: "NPU", color: "#bf3989"},
+    {key: "other", label: "Other (wall - parts)", color: "#9a6700"},
+  ];
+
+  function other(point) {
+    const m = point.measured_power_watts;
+    if (m == null || point.cpu_power_watts == null) return null;
+    const parts = ["cpu_power_watts", "dram_power_watts", "gpu_power_watts", "npu_power_watts"]
+      .reduce((sum, k) => sum + (point[k] || 0), 0);
+    return Math.max(m - parts, 0);
+  }
+
+  function fmt(v) {
+    return v == null ? "—" : v.toLocaleString(undefined, {maximumFractionDigits: 1}) + " W";
+  }
+
+  function stamp(seconds) {
+    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  function utcLabels(u, vals) {
+    return vals.map((v, i) => {
+      const d = new Date(v * 1000);
+      const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+      const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
+      const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
+      return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
+    });
+  }
+
+  function draw(figure, body, answer) {
+    const points = (answer.window && answer.window.series) || [];
+    const xs = points.map(p => Date.parse(p.timestamp) / 1000);
+    // Parts with no sample at all (an NPU part on a GPU node) are left out of the chart.
+    const parts = PARTS.map(part => ({...part, raw: points.map(p => part.key === "other" ? other(p) : p[part.key])}))
+      .filter(part => part.raw.some(v => v != null && v !== 0));
+    if (!xs.length || !parts.length) {
+      KCloudCharts.message(body, "Power not available: no samples in the last 24 h.", "info");
+      return false;
+    }
+    // Cumulative sums; a gap in the CPU part (node silent) is a gap in every layer.
+    const stacked = [];
+    let running = xs.map(() => 0);
+    parts.forEach((part, i) => {
+      running = running.map((v, j) => (v == null || (i === 0 && part.raw[j] == null)) ? null : v + (part.raw[j] || 0));
+      stacked.push(running.slice());
+    });
+    const lastIndex = xs.length - 1;
+    body.innerHTML = "";
+    const width = Math.max(body.clientWidth || 600, 300);
+    const config = {
+      width: width,
+      height: 280,
+      scales: {x: {time: true}, y: {range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1]}},
+      axes: [{values: utcLabels}, {label: "W", size: 70}],
+      series: [{label: "time (UTC)", value: (u, v) => stamp(v == null ? xs[lastIndex] : v)}]
+        .concat(parts.map((part, i) => ({
+          label: part.label,
+          stroke: part.color,
+          fill: part.color + "99",
+          width: 1,
+          spanGaps: false,
+          // Off the chart the legend shows the latest reading (the "now" of the page).
+          value: (u, v, s, idx) => fmt(part.raw[idx == null ? lastIndex : idx]),
+        }))),
+      // Fill each layer down to the one below it (uPlot's stacking idiom).
+      bands: parts.slice(1).map((_, i) => ({series: [i + 2, i + 1]})),
+      legend: {live: true},
+    };
+    const chart = new uPlot(config, [xs, ...stacked], body);
+    window.addEventListener("resize", () => chart.setSize({width: Math.max(body.clientWidth, 300), height: config.height}));
+    return true;
+  }
+
+  async function load(figure) {
+    const body = figure.querySelector(".chart-body");
+    try {
+      const answer = await KCloudCharts.fetchJSON(figure.dataset.url);
+      figure.classList.toggle("is-empty", !draw(figure, body, answer));
+    } catch (error) {
+      KCloudCharts.message(body, figure.dataset.title + " could not be loaded: " + error.message, "error");
+      figure.classList.add("is-empty");
+    }
+    figure.dataset.state = "done";
+  }
+
+  document.querySelectorAll("figure[data-node-chart]").forEach(load);
+})();
