@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
 from kcloud.api.root import ApiRootView
+from kcloud.forms import StaffAuthenticationForm
 from kcloud.pages import placeholder
 
 api_v1 = [
@@ -19,6 +20,7 @@ api_v1 = [
     path("", include("accelerators.api.urls")),
     path("", include("infrastructure.api.urls")),
     path("", include("hardware.api.urls")),
+    path("", include("monitoring.api.urls")),
     path("system/", include("system.api.urls")),
 ]
 
@@ -31,7 +33,11 @@ urlpatterns = [
     # Areas whose pages arrive with their issues; each says "not available yet".
     placeholder("monitoring", "Monitoring", "monitoring-page"),
     placeholder("exports", "Exports", "exports-page"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=StaffAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -44,3 +44,15 @@ def test_system_page(client, staff_user):
     client.force_login(staff_user)
     body = client.get("/system/").content.decode()
     assert "Database" in body and "Version" in body
+
+
+def test_non_staff_accounts_cannot_sign_in_to_the_dashboards(client, partner_user):
+    response = client.post("/accounts/login/", {"username": "partner", "password": "partner-pass-1234"})
+    assert response.status_code == 200
+    assert "This sign-in is for staff" in response.content.decode()
+    assert client.get("/").status_code == 302  # still anonymous
+
+
+def test_wrong_password_message(client, staff_user):
+    response = client.post("/accounts/login/", {"username": "staff", "password": "nope"})
+    assert "Please enter a correct username and password" in response.content.decode()
