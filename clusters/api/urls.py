@@ -8,5 +8,8 @@ from clusters.api import views
 
 urlpatterns = [
     path("clusters", views.ClusterListView.as_view(), name="api-clusters-list"),
+    path("clusters/compare", views.ClusterCompareView.as_view(), name="api-clusters-compare"),
     path("clusters/<str:name>", views.ClusterDetailView.as_view(), name="api-clusters-detail"),
+    path("clusters/<str:name>/summary", views.ClusterSummaryView.as_view(), name="api-clusters-summary"),
+    path("clusters/<str:name>/power", views.ClusterPowerView.as_view(), name="api-clusters-power"),
 ]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from clusters.api.serializers import ClusterSerializer
+from infrastructure.services.common import evaluation_time
+from kcloud.api.pagination import paginated
+from kcloud.api.params import parse_choice, reject_unknown
 from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix, isoformat
+from monitoring.api import serializers as analytics_serializers
+from monitoring.api.views import parse_window, sites_of
+from monitoring.services import clusters as analytics
+from monitoring.services.breakdown import breakdown
+from monitoring.services.power import cluster_power, fan_out_now
 
 
 def _outcome(cluster) -> dict:
@@ -45,3 +54,88 @@ class ClusterDetailView(_ScopedClusterView):
     def get(self, request, name: str):
         (cluster,) = select_clusters(Principal.from_request(request), [name])
         return Response(self.get_serializer(cluster).data)
+
+
+# -- power analytics per cluster (issue 6): computed by monitoring.services ---------------------
+class ClusterSummaryView(_ScopedClusterView):
+    """Nodes, GPUs/NPUs by status, running pods, IT and facility power, PUE, carbon and cost rates, Prometheus."""
+
+    serializer_class = analytics_serializers.ClusterSummarySerializer
+
+    @extend_schema(operation_id="clusters_summary", responses=analytics_serializers.ClusterSummarySerializer)
+    def get(self, request, name: str):
+        reject_unknown(request.query_params, ())
+        (cluster,) = select_clusters(Principal.from_request(request), [name])
+        at = evaluation_time(None)
+        sites = sites_of([cluster])
+        (result,) = fan_out_now([cluster], sites, at)
+        body = analytics.summary(result, sites[cluster.name])
+        body["timestamp"] = isoformat(from_unix(at)) if result.ok else None
+        return Response(self.get_serializer(body).data)
+
+
+class ClusterCompareView(_ScopedClusterView):
+    """Every visible cluster side by side: power, energy over ``window``, PUE, carbon, cost, GPU use."""
+
+    serializer_class = analytics_serializers.ClusterCompareSerializer
+
+    @extend_schema(
+        operation_id="clusters_compare",
+        responses=analytics_serializers.ClusterCompareSerializer(many=True),
+        parameters=[
+            OpenApiParameter("window", str, description="Energy window ending now (default 24h)."),
+            OpenApiParameter("cluster", str, many=True, description="Only these clusters."),
+        ],
+    )
+    def get(self, request):
+        reject_unknown(request.query_params, ("window", "cluster"))
+        window = parse_window(request, default="24h")
+        clusters = select_clusters(Principal.from_request(request), request.query_params.getlist("cluster"))
+        at = evaluation_time(None)
+        sites = sites_of(clusters)
+        results = fan_out_now(clusters, sites, at, window)
+        rows = analytics.compare(results, sites)
+        data = self.get_serializer(rows, many=True).data
+        extra = {"timestamp": isoformat(from_unix(at)), "window_seconds": window}
+        return paginated(self, data, [r.outcome() for r in results], extra=extra)
+
+
+class ClusterPowerView(_ScopedClusterView):
+    """One cluster's power now, broken down (rows + explicit ``idle`` and ``unattributed`` rows that add up)."""
+
+    serializer_class = analytics_serializers.BreakdownRowSerializer
+    BREAKDOWNS = ("node", "namespace", "resource_type", "vendor", "model")
+
+    @extend_schema(
+        operation_id="clusters_power",
+        responses=analytics_serializers.BreakdownRowSerializer(many=True),
+        parameters=[
+            OpenApiParameter("breakdown_by", str, enum=list(BREAKDOWNS), description="Default resource_type."),
+            OpenApiParameter("window", str, description="Also the energy of each row over this window."),
+        ],
+    )
+    def get(self, request, name: str):
+        reject_unknown(request.query_params, ("breakdown_by", "window"))
+        by = parse_choice(
+            "breakdown_by", request.query_params.get("breakdown_by"), self.BREAKDOWNS, default="resource_type"
+        )
+        window = parse_window(request) if request.query_params.get("window") else None
+        (cluster,) = select_clusters(Principal.from_request(request), [name])
+        at = evaluation_time(None)
+        sites = sites_of([cluster])
+        results = fan_out_now([cluster], sites, at, window)
+        rows, totals = breakdown(results, sites, by)
+        data = self.get_serializer(rows, many=True).data
+        power = (
+            cluster_power(results[0].value.snapshot, sites[name], results[0].value.facility) if results[0].ok else None
+        )
+        extra = {
+            "timestamp": isoformat(from_unix(at)),
+            "cluster": name,
+            "breakdown_by": by,
+            "totals": totals,
+            "pue": None if power is None else power.pue.value,
+            "pue_source": None if power is None else power.pue.source,
+            "facility_power_watts": None if power is None else power.facility_power_watts,
+        }
+        return paginated(self, data, [r.outcome() for r in results], extra=extra)

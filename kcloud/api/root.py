@@ -17,6 +17,7 @@ DOMAINS = [
     ("infrastructure", "api-infrastructure-nodes", "Nodes, pods, containers and VMs with their power parts."),
     ("hardware", "api-hardware-sensors", "IPMI sensors with the exporter's states, PSU/DCMI power, BMC."),
     ("accelerators", "api-accelerators-list", "GPUs (DCGM, MIG) and NPUs (FuriosaAI, Rebellions): inventory, power."),
+    ("monitoring", "api-monitoring-power", "Power analytics: power now, breakdowns, energy, PUE, carbon, cost."),
     ("system", "api-system-health", "Health, version and the app's own metrics (public)."),
     ("schema", "api-schema", "OpenAPI 3 schema."),
     ("docs", "api-docs", "Swagger UI."),

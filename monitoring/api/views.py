@@ -1,0 +1,235 @@
+"""``/api/v1/monitoring/...``: fleet power now, breakdowns and energy with PUE, carbon and cost.
+
+* IT power is the nodes' power: DCMI wall power where the BMC measures it,
+  else CPU (RAPL package, idle included) + DRAM + GPU + NPU. ``other`` is the
+  wall power beyond the parts.
+* Energy comes from counters through ``increase`` evaluated at the window's
+  step-aligned end (Kepler joules, DCGM millijoules); NPU and DCMI power are
+  gauges integrated on a 30 s grid (``sum_over_time(x[w-30s:30s]) x 30``; coarser
+  grids beyond a day). A pod's GPU (NPU)
+  energy is its devices' energy x its allocation share (MIG slices / 7,
+  partition cores / card cores).
+* PUE per cluster says its source: ``measured`` (the cluster's facility power
+  query), ``configured`` (its design PUE) or ``unavailable`` (facility, carbon
+  and cost are then null). carbon = IT kWh x PUE x intensity; cost = IT kWh x
+  PUE x price.
+* A cluster that does not answer is ``status: error`` in ``clusters`` and the
+  totals say ``partial: true`` with ``missing_clusters``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from clusters.prometheus.cache import align
+from clusters.prometheus.fanout import fan_out, outcomes
+from infrastructure.api.common import CLUSTER, PAGE, TIME, DomainView
+from infrastructure.services import common
+from kcloud.api.errors import BadParameter
+from kcloud.api.params import parse_choice, parse_duration, parse_float, parse_time_range
+from kcloud.timeutil import from_unix, isoformat
+from monitoring import queries
+from monitoring.api import serializers as s
+from monitoring.economics import Site
+from monitoring.services import breakdown, efficiency, grouping, power, timeseries
+from monitoring.services.energy import fetch_energy
+
+DOC = (__doc__ or "").partition("\n\n")[2]
+MIN_WINDOW_SECONDS = 300  # increase() needs several 30 s samples
+MIN_STEP_SECONDS = 30  # the clusters' scrape interval: a finer step only repeats samples
+DEFAULT_WINDOW = "1h"
+_WINDOW = OpenApiParameter("window", str, description="Energy window ending at `time`: 5m ... (default 1h).")
+
+
+def sites_of(clusters: list) -> dict[str, Site]:
+    """Economics of each cluster, read before the fan-out (workers never touch the database)."""
+    return {c.name: Site.of(c) for c in clusters}
+
+
+def parse_window(request, *, default: str = DEFAULT_WINDOW) -> int:
+    """``?window=`` in seconds (at least 5 minutes)."""
+    return parse_duration("window", request.query_params.get("window"), default=default, minimum=MIN_WINDOW_SECONDS)
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else isoformat(from_unix(ts))
+
+
+class FleetPowerView(DomainView):
+    """The fleet's power now: IT and facility power, per cluster and per resource type."""
+
+    serializer_class = s.FleetPowerSerializer
+    allowed_params = ("cluster", "time")
+
+    @extend_schema(
+        operation_id="monitoring_power", responses=s.FleetPowerSerializer, description=DOC, parameters=[CLUSTER, TIME]
+    )
+    def get(self, request):
+        self.check_params()
+        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        sites = sites_of(clusters)
+        results = power.fan_out_now(clusters, sites, at)
+        body = power.fleet_power(results, sites)
+        body.update(timestamp=_iso(at), clusters=outcomes(results))
+        return Response(s.FleetPowerSerializer(body).data)
+
+
+class PowerBreakdownView(DomainView):
+    """Power now and energy over ``window``, grouped; explicit ``idle`` and ``unattributed`` rows."""
+
+    serializer_class = s.BreakdownRowSerializer
+    allowed_params = ("cluster", "time", "by", "window")
+
+    @extend_schema(
+        operation_id="monitoring_power_breakdown",
+        responses=s.BreakdownRowSerializer(many=True),
+        description=breakdown.__doc__,
+        parameters=[
+            OpenApiParameter("by", str, enum=list(breakdown.BYS), description="Grouping (default cluster)."),
+            _WINDOW,
+            CLUSTER,
+            TIME,
+            *PAGE,
+        ],
+    )
+    def get(self, request):
+        self.check_params()
+        by = parse_choice("by", request.query_params.get("by"), breakdown.BYS, default="cluster")
+        window = parse_window(request)
+        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        sites = sites_of(clusters)
+        results = power.fan_out_now(clusters, sites, at, window)
+        rows, totals = breakdown.breakdown(results, sites, by)
+        return self.page(rows, s.BreakdownRowSerializer, results, at, totals=totals, by=by)
+
+
+class EnergyView(DomainView):
+    """Energy between ``start`` and ``end`` per group, with facility energy, carbon and cost."""
+
+    serializer_class = s.EnergyRowSerializer
+    allowed_params = ("cluster", "start", "end", "group_by", "idle")
+
+    @extend_schema(
+        operation_id="monitoring_energy",
+        responses=s.EnergyRowSerializer(many=True),
+        description=f"{DOC}\n\n{grouping.__doc__}",
+        parameters=[
+            OpenApiParameter("start", str, description="ISO 8601 or Unix seconds (default end - 24 h)."),
+            OpenApiParameter("end", str, description="ISO 8601 or Unix seconds (default now); aligned to the step."),
+            OpenApiParameter("group_by", str, enum=list(grouping.GROUP_BYS), description="Default namespace."),
+            OpenApiParameter("idle", str, enum=list(grouping.IDLE_MODES), description="Default node."),
+            CLUSTER,
+            *PAGE,
+        ],
+    )
+    def get(self, request):
+        self.check_params()
+        q = request.query_params
+        group_by = parse_choice("group_by", q.get("group_by"), grouping.GROUP_BYS, default="namespace")
+        idle = parse_choice("idle", q.get("idle"), grouping.IDLE_MODES, default="node")
+        span = parse_time_range(q, default_span=timedelta(hours=24))
+        window = int((span.end - span.start).total_seconds())
+        if window < MIN_WINDOW_SECONDS:
+            raise BadParameter("start", f"the window must be at least {MIN_WINDOW_SECONDS} s.")
+        clusters = self.clusters()
+        sites = sites_of(clusters)
+        end = span.end.timestamp()
+        results = fan_out(clusters, lambda client, c: fetch_energy(client, c, sites[c.name], end, window))
+        rows, totals, _pues = grouping.group_energy(results, sites, group_by, idle)
+        totals.update(start=isoformat(span.start), end=isoformat(span.end), window_seconds=window)
+        return self.page(rows, s.EnergyRowSerializer, results, end, totals=totals, group_by=group_by, idle=idle)
+
+
+def parse_top(request) -> int:
+    """``?top=``: how many offenders (1-100, default 10)."""
+    value = parse_float("top", request.query_params.get("top"), minimum=1)
+    if value is None:
+        return 10
+    if value != int(value) or value > 100:
+        raise BadParameter("top", "must be an integer from 1 to 100.")
+    return int(value)
+
+
+class EfficiencyView(DomainView):
+    """PUE per cluster, accelerator utilisation, and the energy idle accelerators waste (with top offenders)."""
+
+    serializer_class = s.EfficiencyRowSerializer
+    allowed_params = ("cluster", "time", "window", "top")
+
+    @extend_schema(
+        operation_id="monitoring_efficiency",
+        responses=s.EfficiencyRowSerializer(many=True),
+        description=efficiency.__doc__,
+        parameters=[
+            OpenApiParameter("window", str, description="Window ending at `time` (default 24h)."),
+            OpenApiParameter("top", int, description="Top offenders to list (1-100, default 10)."),
+            CLUSTER,
+            TIME,
+            *PAGE,
+        ],
+    )
+    def get(self, request):
+        self.check_params()
+        window = parse_window(request, default="24h")
+        top = parse_top(request)
+        clusters = self.clusters()
+        # The window ends on its integration grid, so answers are reproducible and cacheable.
+        end = align(common.evaluation_time(self.eval_time()), queries.subquery_step(window))
+        sites = sites_of(clusters)
+        results = fan_out(
+            clusters, lambda client, c: efficiency.fetch_efficiency(client, c, sites[c.name], end, window)
+        )
+        body = efficiency.summarize(results, sites, top)
+        totals = {**body["totals"], "window_seconds": window}
+        return self.page(body["rows"], s.EfficiencyRowSerializer, results, end, totals=totals, top=body["top"])
+
+
+class PowerTimeseriesView(DomainView):
+    """Power over time per cluster, resource type, namespace or node (series that add up)."""
+
+    serializer_class = s.PowerSeriesSerializer
+    allowed_params = ("cluster", "start", "end", "step", "group_by")
+
+    @extend_schema(
+        operation_id="monitoring_timeseries_power",
+        responses=s.PowerSeriesSerializer(many=True),
+        description=timeseries.__doc__,
+        parameters=[
+            OpenApiParameter("start", str, description="ISO 8601 or Unix seconds (default end - 24 h)."),
+            OpenApiParameter("end", str, description="ISO 8601 or Unix seconds (default now)."),
+            OpenApiParameter(
+                "step", str, description="30s, 5m, ... (default: about 240 points; at most 11,000 points)."
+            ),
+            OpenApiParameter("group_by", str, enum=list(timeseries.GROUP_BYS), description="Default cluster."),
+            CLUSTER,
+            *PAGE,
+        ],
+    )
+    def get(self, request):
+        self.check_params()
+        q = request.query_params
+        group_by = parse_choice("group_by", q.get("group_by"), timeseries.GROUP_BYS, default="cluster")
+        span = parse_time_range(q, default_span=timedelta(hours=24), min_step=MIN_STEP_SECONDS)
+        start, end, step = span.start.timestamp(), span.end.timestamp(), span.step_seconds
+        clusters = self.clusters()
+        by_ns = group_by == "namespace"
+        results = fan_out(clusters, lambda client, c: timeseries.fetch_series(client, c, start, end, step, by_ns))
+        stamps = [start + i * step for i in range(span.points)]
+        rows = timeseries.group_series(results, group_by, stamps)
+        total = [
+            None if all(r["power_watts"][i] is None for r in rows) else sum(r["power_watts"][i] or 0.0 for r in rows)
+            for i in range(len(stamps))
+        ]
+        missing = [r.cluster.name for r in results if not r.ok]
+        extra = {
+            "group_by": group_by,
+            "step_seconds": step,
+            "start": isoformat(span.start),
+            "end": isoformat(span.end),
+            "timestamps": [_iso(ts) for ts in stamps],
+            "totals": {"power_watts": total, "partial": bool(missing), "missing_clusters": missing},
+        }
+        return self.page(rows, s.PowerSeriesSerializer, results, None, **extra)

@@ -1,0 +1,1 @@
+"""Power analytics services: energy, power now, breakdowns, cluster summaries."""
