@@ -30,8 +30,8 @@ urlpatterns = [
     path("accelerators/", include("accelerators.urls")),
     path("infrastructure/", include("infrastructure.urls")),
     path("hardware/", include("hardware.urls")),
+    path("monitoring/", include("monitoring.urls")),
     # Areas whose pages arrive with their issues; each says "not available yet".
-    placeholder("monitoring", "Monitoring", "monitoring-page"),
     placeholder("exports", "Exports", "exports-page"),
     path(
         "accounts/login/",
