@@ -1,5 +1,7 @@
-"""WebSocket routes. The live power streams arrive with the streaming issue."""
+"""WebSocket routes: each domain's ``websocket_urlpatterns``."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from monitoring.routing import websocket_urlpatterns as monitoring_websockets
+
+websocket_urlpatterns: list = [*monitoring_websockets]

@@ -245,6 +245,14 @@ KCLOUD_FANOUT_WORKERS = env_int("KCLOUD_FANOUT_WORKERS", 16, minimum=1, maximum=
 KCLOUD_PROMETHEUS_RETRIES = env_int("KCLOUD_PROMETHEUS_RETRIES", 2, minimum=0, maximum=5)
 KCLOUD_CACHE_ENABLED = env_bool("KCLOUD_CACHE_ENABLED", True)
 
+# --- Live streams ------------------------------------------------------------------
+# Messages one WebSocket/SSE client may have waiting before it is dropped as too slow.
+KCLOUD_STREAM_CLIENT_QUEUE = env_int("KCLOUD_STREAM_CLIENT_QUEUE", 32, minimum=1, maximum=10_000)
+# Bytes daphne may hold unsent for one client before it is dropped.
+KCLOUD_STREAM_CLIENT_BUFFER_BYTES = env_int("KCLOUD_STREAM_CLIENT_BUFFER_BYTES", 1 << 20, minimum=1024)
+# SSE heartbeat comment interval.
+KCLOUD_STREAM_HEARTBEAT_SECONDS = env_int("KCLOUD_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=300)
+
 # --- System ----------------------------------------------------------------------
 KCLOUD_METRICS_TOKEN = env_str("KCLOUD_METRICS_TOKEN")
 KCLOUD_GIT_REVISION = env_str("KCLOUD_GIT_REVISION")

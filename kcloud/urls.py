@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("infrastructure.api.urls")),
     path("", include("hardware.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("monitoring.streams.urls")),
     path("system/", include("system.api.urls")),
 ]
 

@@ -1,0 +1,160 @@
+"""Server-sent events: ``GET /api/v1/monitoring/stream/power/sse`` (and ``.../gpus/sse``).
+
+The same parameters, topics, pollers and bounded client queues as the WebSocket
+consumers. Each event is ``id: <seq>`` + ``data: <message JSON>`` (the JSON has
+``type``); a comment line is sent every 15 s so proxies keep the connection. A
+reconnect with ``Last-Event-ID`` replays the messages still in the topic's
+replay buffer when nothing in between was lost, else it starts with the latest
+snapshot. Authentication: the session cookie (``EventSource``) or
+``Authorization: Token`` (``curl -N``). An async view returning a
+``StreamingHttpResponse`` over an async iterator: it runs under daphne without
+a thread per client, and Django cancels it when the client goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from kcloud.api.errors import BadParameter, NotFound, envelope
+from kcloud.principal import Principal
+from monitoring.streams import metrics
+from monitoring.streams.auth import principal_for_key, token_key
+from monitoring.streams.poller import REGISTRY, replay_buffer
+from monitoring.streams.subscription import ClientQueue, ThresholdWatch, resolve
+from monitoring.streams.topics import StreamRequest, Topic
+
+logger = logging.getLogger(__name__)
+PROTOCOL = "sse"
+DEFAULT_HEARTBEAT_SECONDS = 15.0
+RETRY_MILLISECONDS = 3000
+
+
+def heartbeat_seconds() -> float:
+    return float(getattr(settings, "KCLOUD_STREAM_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+
+
+def event(message: dict) -> str:
+    """One SSE event: its ``seq`` as ``id`` and the message as one ``data`` line."""
+    return f"id: {message.get('seq', '')}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
+
+
+def resume_from(buffer: list[dict], last_event_id: str | None, kind: str) -> list[dict]:
+    """What a (re)connecting client gets first, from the topic's replay buffer.
+
+    With a ``Last-Event-ID`` still covered by the buffer (no gap): every message after
+    it. Otherwise (first connection, unknown id, or the buffer moved on): the latest
+    ``kind`` message, a fresh snapshot, if the topic has one.
+    """
+    if last_event_id is not None:
+        try:
+            last = int(last_event_id)
+        except ValueError:
+            last = None
+        if last is not None and buffer and buffer[0]["seq"] <= last + 1:
+            return [m for m in buffer if m["seq"] > last]
+    latest = [m for m in buffer if m.get("type") == kind]
+    return latest[-1:]
+
+
+async def _principal(request: HttpRequest) -> Principal | None:
+    key = token_key(request.headers.get("Authorization"))
+    if key is not None:
+        principal = await principal_for_key(key)
+    else:
+        principal = Principal(user=await request.auser())
+    return principal if principal.is_authenticated else None
+
+
+def _error(status: int, code: str, message: str, details: dict | None = None) -> HttpResponse:
+    response = JsonResponse(envelope(code, message, details), status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Token"
+    return response
+
+
+async def _events(request: StreamRequest, topic: Topic, last_event_id: str | None) -> AsyncIterator[str]:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("kcloud.sse.")
+    client = ClientQueue(ThresholdWatch(request.threshold_watts))
+    await layer.group_add(topic.group, channel)
+    REGISTRY.subscribe(topic)
+    metrics.CONNECTIONS.labels(protocol=PROTOCOL).inc()
+    dropped = asyncio.Event()
+
+    async def pump() -> None:
+        while True:
+            received = await layer.receive(channel)
+            if not client.offer(received["message"]):
+                dropped.set()
+                return
+
+    receiver: asyncio.Task | None = None
+    try:
+        yield f"retry: {RETRY_MILLISECONDS}\n\n"
+        buffer = await sync_to_async(replay_buffer, thread_sensitive=False)(topic)
+        for message in resume_from(buffer, last_event_id, topic.kind):
+            client.last_seq = message["seq"]  # the live copies of these are then skipped by seq
+            yield event(message)
+            extra = client.threshold.check(message)
+            if extra is not None:
+                yield event(extra)
+        # Live messages wait in the channel until now: none lost, none before the replay.
+        receiver = asyncio.get_running_loop().create_task(pump())
+        while not dropped.is_set():
+            try:
+                message = await asyncio.wait_for(client.queue.get(), timeout=heartbeat_seconds())
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            yield event(message)
+        metrics.DROPPED.labels(protocol=PROTOCOL).inc()
+        yield 'event: dropped\ndata: {"type":"error","code":"too_slow","message":"Client too slow."}\n\n'
+    finally:
+        if receiver is not None:
+            receiver.cancel()
+            with contextlib.suppress(BaseException):
+                await receiver
+        await layer.group_discard(topic.group, channel)
+        REGISTRY.unsubscribe(topic)
+        metrics.CONNECTIONS.labels(protocol=PROTOCOL).dec()
+
+
+def sse_view(kind: str):
+    """The async SSE view of one stream kind."""
+
+    @require_GET
+    async def view(request: HttpRequest) -> HttpResponse:
+        principal = await _principal(request)
+        if principal is None:
+            return _error(401, "not_authenticated", "Log in or send 'Authorization: Token <key>'.")
+        params = {name: request.GET.getlist(name) for name in request.GET}
+        try:
+            stream_request, topic = await resolve(principal, kind, params)
+        except BadParameter as exc:
+            return _error(400, exc.error_code, str(exc.detail), exc.details)
+        except NotFound as exc:
+            return _error(404, exc.error_code, str(exc.detail), exc.details)
+        response = StreamingHttpResponse(
+            _events(stream_request, topic, request.headers.get("Last-Event-ID")),
+            content_type="text/event-stream",
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+        return response
+
+    view.__name__ = f"{kind}_sse"
+    return view
+
+
+power_sse = sse_view("power")
+gpus_sse = sse_view("gpus")
