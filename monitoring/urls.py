@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kcloud.pages import area_unavailable
+from monitoring import views
 
 urlpatterns = [
-    path("", area_unavailable, {"area": "Monitoring"}, name="monitoring-page"),
+    path("", views.power_page, name="monitoring-page"),
+    path("breakdown/", views.breakdown_page, name="monitoring-breakdown"),
+    path("energy/", views.energy_page, name="monitoring-energy"),
 ]

@@ -14,7 +14,10 @@ CHROMIUM = "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in
+# the main thread while it is open, which would break every asyncio test (Channels
+# consumers) that runs after the browser tests in the same session.
+@pytest.fixture(scope="module")
 def browser():
     require_binary(CHROMIUM, "chromium")
     from playwright.sync_api import sync_playwright

@@ -1,0 +1,135 @@
+"""The power breakdown page (``/monitoring/breakdown/``): groups that add up to the fleet's IT power."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, model_label, num, vendor_label, with_unit
+from infrastructure.services import common
+from kcloud.api.errors import ApiError
+from kcloud.api.params import parse_choice, parse_duration
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix, isoformat
+from monitoring.api.views import DEFAULT_WINDOW, MIN_WINDOW_SECONDS, sites_of
+from monitoring.services import breakdown, power, timeseries
+from monitoring.views.common import RESOURCE_LABELS, down_summary, share_width, values
+
+PAGE_SIZE = 50
+BY_LABELS = {
+    "cluster": "Cluster",
+    "node": "Node",
+    "namespace": "Namespace",
+    "pod": "Pod",
+    "resource_type": "Resource type",
+    "vendor": "Vendor",
+    "model": "Model",
+}
+WINDOWS = (("15m", "15 minutes"), ("1h", "1 hour"), ("6h", "6 hours"), ("24h", "24 hours"), ("7d", "7 days"))
+SPECIAL = {
+    "idle": ("Idle", "node power no pod is charged for: idle power, system processes, unallocated devices"),
+    "unattributed": ("Unattributed", "power the groups above do not cover (e.g. wall power beyond the parts)"),
+}
+
+
+def _label(by: str, row: dict) -> str:
+    if by == "resource_type":
+        return RESOURCE_LABELS.get(row["resource_type"], row["resource_type"])
+    if by == "vendor":
+        return vendor_label(row["vendor"])
+    if by == "model":
+        return f"{vendor_label(row['vendor'])} {model_label(row['model'])}"
+    if by == "pod":
+        return f"{row['namespace']}/{row['pod']}"
+    return row[by] or DASH
+
+
+def _row(by: str, row: dict) -> dict:
+    special = SPECIAL.get(row["kind"])
+    return {
+        "kind": row["kind"],
+        "key": special[0] if special else _label(by, row),
+        "hint": special[1] if special else "",
+        "cluster": row.get("cluster") if by in ("node", "namespace", "pod") and not special else "",
+        "power": num(row["power_watts"], 1),
+        "energy": num(row["energy_kwh"], 3),
+        "share": with_unit(row["share_percent"], 1, "%"),
+        "share_width": share_width(row["share_percent"]),
+        "swatch": row["resource_type"] if by == "resource_type" else None,
+    }
+
+
+def _power_first(row: dict) -> tuple:
+    return (row["power_watts"] is None, -(row["power_watts"] or 0.0))
+
+
+@login_required
+def breakdown_page(request: HttpRequest) -> HttpResponse:
+    """Power now and energy over a window, grouped; explicit idle and unattributed rows and the total."""
+    principal = Principal.from_request(request)
+    context: dict = {
+        "tab": "breakdown",
+        "all_clusters": [c.name for c in principal.visible_clusters()],
+        "bys": [(b, BY_LABELS[b]) for b in breakdown.BYS],
+        "windows": WINDOWS,
+        "selected": {
+            "cluster": values(request, "cluster"),
+            "by": request.GET.get("by") or "cluster",
+            "window": request.GET.get("window") or DEFAULT_WINDOW,
+        },
+        "error": None,
+    }
+    context["custom_window"] = context["selected"]["window"] not in dict(WINDOWS)
+    try:
+        by = parse_choice("by", request.GET.get("by") or None, breakdown.BYS, default="cluster")
+        window = parse_duration(
+            "window", request.GET.get("window") or None, default=DEFAULT_WINDOW, minimum=MIN_WINDOW_SECONDS
+        )
+        clusters = select_clusters(principal, context["selected"]["cluster"])
+    except ApiError as exc:
+        context["error"] = str(exc.detail)
+        return render(request, "monitoring/breakdown.html", context, status=400)
+    at = common.evaluation_time(None)
+    sites = sites_of(clusters)
+    results = power.fan_out_now(clusters, sites, at, window)
+    rows, totals = breakdown.breakdown(results, sites, by)
+    groups = sorted((r for r in rows if r["kind"] == "group"), key=_power_first)
+    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    chart_url = None
+    if by in timeseries.GROUP_BYS:
+        query = [("group_by", by), ("start", isoformat(from_unix(at - window))), ("end", isoformat(from_unix(at)))]
+        query += [("cluster", c.name) for c in clusters] if context["selected"]["cluster"] else []
+        chart_url = f"{reverse('api-monitoring-timeseries-power')}?{urlencode(query)}"
+    api_query = [("by", by), ("window", context["selected"]["window"])]
+    context.update(
+        by=by,
+        by_label=BY_LABELS[by],
+        window_label=_window_label(window),
+        with_cluster=by in ("node", "namespace", "pod"),
+        rows=[_row(by, r) for r in page.object_list],
+        special=[_row(by, r) for r in rows if r["kind"] != "group"],
+        page=page,
+        groups=len(groups),
+        total={"power": num(totals["power_watts"], 1), "energy": num(totals["energy_kwh"], 3)},
+        partial=totals["partial"],
+        missing=totals["missing_clusters"],
+        summary=down_summary(results),
+        chart_url=chart_url,
+        api_url=f"{reverse('api-monitoring-power-breakdown')}?{urlencode(api_query)}",
+        evaluated_at=from_unix(at),
+    )
+    return render(request, "monitoring/breakdown.html", context)
+
+
+def _window_label(seconds: int) -> str:
+    """``"1 hour"``, ``"2 hours"``, ``"90 minutes"``: the window as the page's headings say it."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and (unit != "day" or seconds > size):  # "24 hours", "7 days"
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} s"

@@ -1,0 +1,156 @@
+"""The energy report (``/monitoring/energy/``): kWh by part, facility kWh, carbon and cost per group."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, num
+from clusters.prometheus.fanout import fan_out
+from kcloud.api.errors import ApiError, BadParameter
+from kcloud.api.params import parse_choice, parse_time_range
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import isoformat, utcnow
+from monitoring.api.views import MIN_WINDOW_SECONDS, sites_of
+from monitoring.services import grouping
+from monitoring.services.energy import fetch_energy
+from monitoring.views.common import by_currency, down_summary, money, pue_cell, values
+
+PAGE_SIZE = 50
+GROUP_BYS = ("namespace", "cluster", "node")  # the report's groupings (the API also has pod)
+GROUP_LABELS = {"namespace": "Namespace", "cluster": "Cluster", "node": "Node"}
+IDLE_LABELS = {"node": "as rows of their own", "share": "shared over the node's pods"}
+
+
+def _day(name: str, value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` date input (empty = not given)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadParameter(name, f"{value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def _range(request: HttpRequest, now: datetime) -> dict[str, str]:
+    """``start``/``end`` for :func:`parse_time_range`: whole UTC days, the last one cut at now."""
+    start, end = _day("start", request.GET.get("start")), _day("end", request.GET.get("end"))
+    out: dict[str, str] = {}
+    if start is not None:
+        out["start"] = isoformat(datetime.combine(start, datetime.min.time(), UTC))
+    if end is not None:
+        # The end day is included: the report runs to the next midnight (or now, if sooner).
+        out["end"] = isoformat(min(datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1), now))
+    return out
+
+
+def _group_cells(group_by: str, row: dict) -> dict:
+    idle = row.get("idle")
+    if group_by == "cluster":
+        key = f"{row['cluster']} · idle" if idle else row["cluster"]
+    elif group_by == "node":
+        key = row.get("node") or DASH
+    else:
+        key = "Idle" if idle else (row.get("namespace") or DASH)
+    return {"key": key, "idle": bool(idle), "node": row.get("node") if idle and group_by == "namespace" else ""}
+
+
+def _row(group_by: str, row: dict) -> dict:
+    return {
+        **_group_cells(group_by, row),
+        "cluster": row.get("cluster") or DASH,
+        "cpu": num(row["cpu_energy_kwh"], 3),
+        "dram": num(row["dram_energy_kwh"], 3),
+        "gpu": num(row["gpu_energy_kwh"], 3),
+        "npu": num(row["npu_energy_kwh"], 3),
+        "it": num(row["energy_kwh"], 3),
+        "facility": num(row["facility_energy_kwh"], 3),
+        "pue": pue_cell(row.get("pue"), row.get("pue_source")),
+        "carbon": num(_kg(row["carbon_grams"]), 3),
+        "cost": money(row["cost"], row.get("currency")),
+    }
+
+
+def _total_cost(rows: list[dict], totals: dict) -> str:
+    """The total cost; per currency when the clusters' currencies differ (they never add up)."""
+    costs = by_currency(rows, "cost")
+    if totals.get("cost") is None and len(costs) > 1 and all(r["cost"] is not None for r in rows if r["energy_kwh"]):
+        return " + ".join(money(v, c) for c, v in costs)
+    return money(totals.get("cost"), totals.get("currency"))
+
+
+def _kg(grams: float | None) -> float | None:
+    return None if grams is None else grams / 1000.0
+
+
+@login_required
+def energy_page(request: HttpRequest) -> HttpResponse:
+    """Energy between two dates per namespace, cluster or node, with facility energy, carbon and cost."""
+    principal = Principal.from_request(request)
+    now = utcnow()
+    context: dict = {
+        "tab": "energy",
+        "all_clusters": [c.name for c in principal.visible_clusters()],
+        "group_bys": [(g, GROUP_LABELS[g]) for g in GROUP_BYS],
+        "idle_modes": list(IDLE_LABELS.items()),
+        "selected": {
+            "cluster": values(request, "cluster"),
+            "group_by": request.GET.get("group_by") or "namespace",
+            "idle": request.GET.get("idle") or "node",
+            # Empty date fields keep the default (the last 24 h) when the form is submitted.
+            "start": request.GET.get("start") or "",
+            "end": request.GET.get("end") or "",
+        },
+        "error": None,
+    }
+    try:
+        group_by = parse_choice("group_by", request.GET.get("group_by") or None, GROUP_BYS, default="namespace")
+        idle = parse_choice("idle", request.GET.get("idle") or None, grouping.IDLE_MODES, default="node")
+        span = parse_time_range(_range(request, now), default_span=timedelta(hours=24), now=now)
+        window = int((span.end - span.start).total_seconds())
+        if window < MIN_WINDOW_SECONDS:
+            raise BadParameter("start", f"the window must be at least {MIN_WINDOW_SECONDS} s.")
+        clusters = select_clusters(principal, context["selected"]["cluster"])
+    except ApiError as exc:
+        context["error"] = str(exc.detail)
+        return render(request, "monitoring/energy.html", context, status=400)
+    sites = sites_of(clusters)
+    end = span.end.timestamp()
+    results = fan_out(clusters, lambda client, c: fetch_energy(client, c, sites[c.name], end, window))
+    rows, totals, _pues = grouping.group_energy(results, sites, group_by, idle)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = [("start", isoformat(span.start)), ("end", isoformat(span.end)), ("group_by", group_by), ("idle", idle)]
+    query += [("cluster", c.name) for c in clusters] if context["selected"]["cluster"] else []
+    context.update(
+        group_by=group_by,
+        group_label=GROUP_LABELS[group_by],
+        idle_label=IDLE_LABELS[idle],
+        start=span.start,
+        end=span.end,
+        hours=num(window / 3600, 1),
+        rows=[_row(group_by, r) for r in page.object_list],
+        count=len(rows),
+        page=page,
+        totals={
+            "cpu": num(totals.get("cpu_energy_kwh"), 3),
+            "dram": num(totals.get("dram_energy_kwh"), 3),
+            "gpu": num(totals.get("gpu_energy_kwh"), 3),
+            "npu": num(totals.get("npu_energy_kwh"), 3),
+            "it": num(totals.get("energy_kwh"), 3),
+            "facility": num(totals.get("facility_energy_kwh"), 3),
+            "carbon": num(_kg(totals.get("carbon_grams")), 3),
+            "cost": _total_cost(rows, totals),
+        },
+        no_pue=sorted({r["cluster"] for r in rows if r["energy_kwh"] and r.get("pue") is None}),
+        partial=totals["partial"],
+        missing=totals["missing_clusters"],
+        summary=down_summary(results),
+        json_url=f"{reverse('api-monitoring-energy')}?{urlencode(query)}",
+    )
+    return render(request, "monitoring/energy.html", context)

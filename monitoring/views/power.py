@@ -1,0 +1,155 @@
+"""The fleet power page (``/monitoring/``): power now, PUE, carbon and cost rates, a 24 h stacked chart."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, num, with_unit
+from infrastructure.services import common
+from kcloud.api.errors import ApiError
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+from monitoring.api.views import sites_of
+from monitoring.services import breakdown, power
+from monitoring.views.common import (
+    RESOURCE_LABELS,
+    by_currency,
+    down_summary,
+    known_sum,
+    money,
+    pue_cell,
+    share_width,
+    values,
+)
+
+
+def _cluster_row(row: dict) -> dict:
+    return {
+        "cluster": row["cluster"],
+        "ok": True,
+        "power": num(row["power_watts"], 0),
+        "share": with_unit(row["share_percent"], 1, "%"),
+        "share_width": share_width(row["share_percent"]),
+        "facility": num(row["facility_power_watts"], 0),
+        "pue": pue_cell(row["pue"], row["pue_source"], row["pue_error"]),
+        "carbon": num(row["carbon_grams_per_hour"], 0),
+        "cost": money(row["cost_per_hour"], row["currency"]),
+        "nodes": f"{row['nodes_reporting']} / {row['nodes']}",
+        "accel": num(_accel(row), 0),
+    }
+
+
+def _accel(row: dict) -> float | None:
+    gpu, npu = row["gpu_power_watts"], row["npu_power_watts"]
+    return None if gpu is None and npu is None else (gpu or 0.0) + (npu or 0.0)
+
+
+def _dead_row(name: str, error: str | None) -> dict:
+    return {"cluster": name, "ok": False, "error": error or "not answering", "pue": pue_cell(None, None)}
+
+
+def _without(rows: list[dict], name: str) -> list[str]:
+    """Clusters with power but no ``name`` (no PUE, intensity or price): left out of a fleet figure."""
+    return [r["cluster"] for r in rows if r["power_watts"] is not None and r[name] is None]
+
+
+def _names(names: list[str], total: int) -> str:
+    """``"a, b"`` or ``"a, b and 3 more"``; ``"any cluster"`` when it is every one."""
+    if len(names) == total:
+        return "any cluster"
+    return ", ".join(names) if len(names) <= 2 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+
+
+def _kpis(body: dict) -> dict:
+    rows = body["by_cluster"]
+    costs = by_currency(rows, "cost_per_hour")
+    reporting = sum(r["nodes_reporting"] for r in rows)
+    nodes = sum(r["nodes"] for r in rows)
+    no_pue = [r["cluster"] for r in rows if r["pue"] is None]
+    no_carbon, no_cost = _without(rows, "carbon_grams_per_hour"), _without(rows, "cost_per_hour")
+    return {
+        "power": num(body["total_power_watts"], 0),
+        "power_sub": f"{reporting} of {nodes} nodes reporting",
+        "facility": num(body["facility_power_watts"], 0),
+        "facility_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "IT power x PUE",
+        "pue": num(body["pue"], 2),
+        "pue_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "facility / IT power",
+        "carbon": num(known_sum([r["carbon_grams_per_hour"] for r in rows]), 0),
+        "carbon_sub": f"not known for {_names(no_carbon, len(rows))}" if no_carbon else "facility kWh x intensity",
+        # A KPI tile has room for whole units; the table keeps the cents.
+        "cost": " + ".join(money(v, c, 0 if v >= 100 else 2) for c, v in costs) if costs else DASH,
+        "cost_sub": f"not known for {_names(no_cost, len(rows))}" if no_cost else "per hour: facility kWh x price",
+    }
+
+
+def _by_type(body: dict) -> list[dict]:
+    return [
+        {
+            "key": t["resource_type"],
+            "label": RESOURCE_LABELS[t["resource_type"]],
+            "power": num(t["power_watts"], 0),
+            "share": with_unit(t["share_percent"], 1, "%"),
+            "share_width": share_width(t["share_percent"]),
+        }
+        for t in body["by_resource_type"]
+    ]
+
+
+def _top_namespaces(results: list, sites: dict, top: int = 6) -> list[dict]:
+    """The namespaces drawing the most power now (from the same snapshots: no extra query)."""
+    rows, _totals = breakdown.breakdown(results, sites, "namespace")
+    groups = sorted(
+        (r for r in rows if r["kind"] == "group" and r["power_watts"] is not None), key=lambda r: -r["power_watts"]
+    )
+    return [
+        {
+            "namespace": r["namespace"],
+            "cluster": r["cluster"],
+            "power": num(r["power_watts"], 0),
+            "share": with_unit(r["share_percent"], 1, "%"),
+            "share_width": share_width(r["share_percent"]),
+        }
+        for r in groups[:top]
+    ]
+
+
+@login_required
+def power_page(request: HttpRequest) -> HttpResponse:
+    """Fleet power now per cluster with PUE (and its source), carbon and cost per hour; the 24 h chart."""
+    principal = Principal.from_request(request)
+    context: dict = {
+        "tab": "power",
+        "all_clusters": [c.name for c in principal.visible_clusters()],
+        "selected": values(request, "cluster"),
+        "error": None,
+    }
+    try:
+        clusters = select_clusters(principal, context["selected"])
+    except ApiError as exc:
+        context["error"] = str(exc.detail)
+        return render(request, "monitoring/power.html", context, status=400)
+    at = common.evaluation_time(None)
+    sites = sites_of(clusters)
+    results = power.fan_out_now(clusters, sites, at)
+    body = power.fleet_power(results, sites)
+    answered = {r["cluster"]: _cluster_row(r) for r in body["by_cluster"]}
+    rows = [answered.get(r.cluster.name) or _dead_row(r.cluster.name, r.error) for r in results]
+    query = [("group_by", "cluster"), *(("cluster", c.name) for c in clusters if context["selected"])]
+    context.update(
+        kpis=_kpis(body),
+        rows=rows,
+        by_type=_by_type(body),
+        top_namespaces=_top_namespaces(results, sites),
+        partial=body["partial"],
+        missing=body["missing_clusters"],
+        summary=down_summary(results),
+        chart_url=f"{reverse('api-monitoring-timeseries-power')}?{urlencode(query)}",
+        evaluated_at=from_unix(at),
+        has_clusters=bool(clusters),
+    )
+    return render(request, "monitoring/power.html", context)
