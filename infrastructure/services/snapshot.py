@@ -411,12 +411,14 @@ def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
     """Nodes and pods of one cluster with their power at ``at`` (runs in a fan-out worker)."""
     scope = cluster.scope
     snap = ClusterSnapshot(cluster=cluster.name, at=at)
-    # The device queries run beside ours (the client's session is thread-safe and
-    # nothing here touches the database): the cluster costs the slower half, not the sum.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-devices") as pool:
+    # The device, power and inventory queries run side by side (the client's session
+    # is thread-safe and nothing here touches the database): the cluster costs its
+    # slowest query, not the sum of all of them.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kcloud-snapshot") as pool:
         devices = pool.submit(fetch_devices, client, cluster, at)
+        pending_power = pool.submit(cached_query, client, queries.power(scope), LIVE, time=at)
         inventory = cached_query(client, queries.inventory(scope), LIVE, time=at)
-        power = cached_query(client, queries.power(scope), LIVE, time=at)
+        power = pending_power.result()
         snap.gpus, snap.npus = devices.result()
     _parse_inventory(snap, inventory.samples)
     _merge(snap, _parse_power(power.samples))
