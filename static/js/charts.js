@@ -54,6 +54,50 @@
     return out;
   }
 
+  // "2026-11-26 08:30" (UTC) for legends.
+  function stamp(seconds) {
+    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  // 24-hour UTC axis labels; the date only where it changes.
+  function utcLabels(u, vals) {
+    return vals.map((v, i) => {
+      const d = new Date(v * 1000);
+      const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+      const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
+      const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
+      return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
+    });
+  }
+
+  /* A stacked power chart: layers [{label, color, raw}] already cumulated into
+   * ``stacked`` (one array per layer, bottom-up); the legend shows each layer's own
+   * value (``raw``) at the cursor, or at index ``last`` off the chart. */
+  function stackedChart(body, {xs, layers, stacked, last, height, fmt, yValues}) {
+    body.innerHTML = "";
+    const config = {
+      width: Math.max(body.clientWidth || 600, 300),
+      height: height,
+      scales: {x: {time: true}, y: {range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1]}},
+      axes: [{values: utcLabels}, {label: "W", size: 70, values: yValues}],
+      series: [{label: "time (UTC)", value: (u, v) => stamp(v == null ? xs[last] : v)}]
+        .concat(layers.map(layer => ({
+          label: layer.label,
+          stroke: layer.color,
+          fill: layer.color + "99",
+          width: 1,
+          spanGaps: false,
+          value: (u, v, s, idx) => fmt(layer.raw[idx == null ? last : idx]),
+        }))),
+      // Fill each layer down to the one below it (uPlot's stacking idiom).
+      bands: layers.slice(1).map((_, i) => ({series: [i + 2, i + 1]})),
+      legend: {live: true},
+    };
+    const chart = new uPlot(config, [xs, ...stacked], body);
+    window.addEventListener("resize", () => chart.setSize({width: Math.max(body.clientWidth, 300), height: height}));
+    return chart;
+  }
+
   function formatValue(unit) {
     return (u, v) => v == null ? "—" : (Math.abs(v) >= 1000 ? v.toLocaleString(undefined, {maximumFractionDigits: 0})
       : v.toLocaleString(undefined, {maximumFractionDigits: 2})) + (unit ? " " + unit : "");
@@ -76,14 +120,8 @@
       tzDate: ts => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       scales: {x: {time: true}},
       // 24-hour UTC labels (operators read logs in UTC); date only where it changes.
-      axes: [{values: (u, vals) => vals.map((v, i) => {
-        const d = new Date(v * 1000);
-        const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
-        const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
-        const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
-        return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
-      })}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
-      series: [{label: "time (UTC)", value: (u, v) => v == null ? "—" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ")}].concat(series.map((s, i) => ({
+      axes: [{values: utcLabels}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
+      series: [{label: "time (UTC)", value: (u, v) => v == null ? "—" : stamp(v)}].concat(series.map((s, i) => ({
         label: s.label,
         stroke: PALETTE[i % PALETTE.length],
         fill: options.stacked ? PALETTE[i % PALETTE.length] + "55" : undefined,
@@ -99,5 +137,5 @@
     return chart;
   }
 
-  window.KCloudCharts = {timeSeries, fetchJSON, message, palette: PALETTE};
+  window.KCloudCharts = {timeSeries, stackedChart, utcLabels, stamp, fetchJSON, message, palette: PALETTE};
 })();

@@ -29,20 +29,6 @@
     return v == null ? "—" : v.toLocaleString(undefined, {maximumFractionDigits: 1}) + " W";
   }
 
-  function stamp(seconds) {
-    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
-  }
-
-  function utcLabels(u, vals) {
-    return vals.map((v, i) => {
-      const d = new Date(v * 1000);
-      const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
-      const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
-      const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
-      return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
-    });
-  }
-
   function draw(figure, body, answer) {
     const points = (answer.window && answer.window.series) || [];
     const xs = points.map(p => Date.parse(p.timestamp) / 1000);
@@ -60,30 +46,7 @@
       running = running.map((v, j) => (v == null || (i === 0 && part.raw[j] == null)) ? null : v + (part.raw[j] || 0));
       stacked.push(running.slice());
     });
-    const lastIndex = xs.length - 1;
-    body.innerHTML = "";
-    const width = Math.max(body.clientWidth || 600, 300);
-    const config = {
-      width: width,
-      height: 280,
-      scales: {x: {time: true}, y: {range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1]}},
-      axes: [{values: utcLabels}, {label: "W", size: 70}],
-      series: [{label: "time (UTC)", value: (u, v) => stamp(v == null ? xs[lastIndex] : v)}]
-        .concat(parts.map((part, i) => ({
-          label: part.label,
-          stroke: part.color,
-          fill: part.color + "99",
-          width: 1,
-          spanGaps: false,
-          // Off the chart the legend shows the latest reading (the "now" of the page).
-          value: (u, v, s, idx) => fmt(part.raw[idx == null ? lastIndex : idx]),
-        }))),
-      // Fill each layer down to the one below it (uPlot's stacking idiom).
-      bands: parts.slice(1).map((_, i) => ({series: [i + 2, i + 1]})),
-      legend: {live: true},
-    };
-    const chart = new uPlot(config, [xs, ...stacked], body);
-    window.addEventListener("resize", () => chart.setSize({width: Math.max(body.clientWidth, 300), height: config.height}));
+    KCloudCharts.stackedChart(body, {xs, layers: parts, stacked, last: xs.length - 1, height: 280, fmt});
     return true;
   }
 

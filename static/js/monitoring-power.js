@@ -18,20 +18,6 @@
     return v == null ? "—" : v.toLocaleString(undefined, {maximumFractionDigits: 0}) + " W";
   }
 
-  function stamp(seconds) {
-    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
-  }
-
-  function utcLabels(u, vals) {
-    return vals.map((v, i) => {
-      const d = new Date(v * 1000);
-      const hm = String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
-      const prev = i > 0 ? new Date(vals[i - 1] * 1000) : null;
-      const day = String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
-      return (!prev || prev.getUTCDate() !== d.getUTCDate()) ? hm + "\n" + day : hm;
-    });
-  }
-
   // Label and colour of one API row for the figure's grouping.
   function describe(row, group, i, multiCluster) {
     const palette = KCloudCharts.palette;
@@ -89,30 +75,11 @@
       stacked.push(running.slice());
     });
     const last = xs.length - 1 - [...empty].reverse().findIndex(e => !e);
-    body.innerHTML = "";
-    const width = Math.max(body.clientWidth || 600, 300);
-    const config = {
-      width: width,
+    KCloudCharts.stackedChart(body, {
+      xs, layers, stacked, last, fmt,
       height: Number(figure.dataset.height || 300),
-      scales: {x: {time: true}, y: {range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1]}},
-      axes: [{values: utcLabels}, {label: "W", size: 70,
-        values: (u, vals) => vals.map(v => v.toLocaleString(undefined, {maximumFractionDigits: 0}))}],
-      series: [{label: "time (UTC)", value: (u, v) => stamp(v == null ? xs[last] : v)}]
-        .concat(layers.map(layer => ({
-          label: layer.label,
-          stroke: layer.color,
-          fill: layer.color + "99",
-          width: 1,
-          spanGaps: false,
-          // Off the chart the legend shows the latest reading.
-          value: (u, v, s, idx) => fmt(layer.raw[idx == null ? last : idx]),
-        }))),
-      // Fill each layer down to the one below it (uPlot's stacking idiom).
-      bands: layers.slice(1).map((_, i) => ({series: [i + 2, i + 1]})),
-      legend: {live: true},
-    };
-    const chart = new uPlot(config, [xs, ...stacked], body);
-    window.addEventListener("resize", () => chart.setSize({width: Math.max(body.clientWidth, 300), height: config.height}));
+      yValues: (u, vals) => vals.map(v => v.toLocaleString(undefined, {maximumFractionDigits: 0})),
+    });
     return true;
   }
 
