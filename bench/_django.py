@@ -30,3 +30,27 @@ def table(headers: list[str], rows: list[list]) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p95) of durations in seconds, as milliseconds."""
+    import statistics
+
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def register_fleet(deployment, *, timeout_seconds: float = 60.0):
+    """Register a bench deployment's clusters and return ``(clusters, staff APIClient)``."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from clusters.models import Cluster
+
+    for endpoint in deployment.registry():
+        Cluster.objects.create(name=endpoint.name, prometheus_url=endpoint.url, timeout_seconds=timeout_seconds)
+    user = get_user_model().objects.create_user("bench", is_staff=True)
+    api = APIClient()
+    api.force_authenticate(user)
+    return list(Cluster.objects.all()), api

@@ -23,21 +23,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from _django import setup, table
+from _django import percentiles, register_fleet, setup, table
 
 WEEK = 7 * 86400
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """(p50, p95) in milliseconds."""
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p95 * 1000
 
 
 def main() -> None:
@@ -48,12 +40,9 @@ def main() -> None:
     args = parser.parse_args()
     setup(ALLOWED_HOSTS="testserver,localhost")
 
-    from django.contrib.auth import get_user_model
     from django.core.cache import cache
-    from rest_framework.test import APIClient
 
     from accelerators import queries as accel_queries
-    from clusters.models import Cluster
     from clusters.prometheus.client import reset_clients
     from clusters.prometheus.fanout import fan_out
     from demo.deployment import start_fleet_prometheus
@@ -67,12 +56,7 @@ def main() -> None:
     deployment = start_fleet_prometheus(fleet, args.history_hours, live=False, workdir=workdir)
     setup_seconds = time.perf_counter() - began
     try:
-        for endpoint in deployment.registry():
-            Cluster.objects.create(name=endpoint.name, prometheus_url=endpoint.url, timeout_seconds=60)
-        user = get_user_model().objects.create_user("bench", is_staff=True)
-        api = APIClient()
-        api.force_authenticate(user)
-        clusters = list(Cluster.objects.all())
+        clusters, api = register_fleet(deployment, timeout_seconds=60)
         last = deployment.history_end  # the backfill took minutes: "now" may be past the lookback
         # 7-day windows are aligned to their step (1 h): end at the last full hour, inside the history.
         at = int(last // 3600 * 3600)
