@@ -71,11 +71,9 @@ class FleetPrometheus:
         return self.deployment.endpoint(name, via_global=via_global)
 
 
-def _truth_for(fleet: Any) -> Any | None:
-    try:
-        from demo.truth import Truth
-    except ImportError:
-        return None
+def _truth_for(fleet: Any) -> Any:
+    from demo.truth import Truth
+
     return Truth(fleet)
 
 

@@ -199,8 +199,7 @@ def test_real_fleet_stores_exporter_names_exactly(fleet_prometheus) -> None:
 @pytest.mark.prometheus
 def test_real_fleet_gpu_energy_matches_truth(fleet_prometheus) -> None:
     truth = fleet_prometheus.truth
-    if truth is None:
-        pytest.skip("demo.truth not available")
+    assert truth is not None, "demo.truth must provide the ground truth"
     fleet = fleet_prometheus.fleet
     deployment = fleet_prometheus.deployment
     t = deployment.history_end - 2 * 3600
