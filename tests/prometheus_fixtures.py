@@ -59,7 +59,7 @@ class FleetPrometheus:
 
     deployment: Any  # demo.deployment.FleetDeployment
     fleet: Any  # demo.fleet.Fleet
-    truth: Any | None  # demo.truth.Truth(fleet), when demo/truth.py provides it
+    truth: Any  # demo.truth.Truth(fleet): what the API must report
     started_at: float  # unix time the fixture began (history ends just after)
 
     @property
