@@ -137,13 +137,16 @@ def _key(kind: str) -> str:
     return "UUID" if kind == GPU_KIND else "uuid"
 
 
-def power_now_and_window(scope: Scope, kind: str, uuid: str, window: str, step: str) -> str:
+def power_now_and_window(scope: Scope, kind: str, uuid: str, window: str, step: str, grid: str | None = None) -> str:
     """Now / avg / min / max power over ``window`` and the energy, as rows tagged ``stat``.
 
     MIG instances and Furiosa partitions repeat the device's power: ``max by``
     the device key de-duplicates them. GPU energy is ``increase()`` of DCGM's
     millijoule counter (reset-safe); NPU energy integrates the power gauge with a
-    subquery (``sum_over_time(P[window:step]) * step``) since they have no counter.
+    subquery since they have no counter: ``sum_over_time(P[grid:step]) * step`` where
+    ``grid`` is the window less one step, because a subquery includes both ends (the
+    same right-hand rectangle rule as monitoring's energy; without it one sample too
+    many is counted).
     """
     key = _key(kind)
     if kind == GPU_KIND:
@@ -153,7 +156,7 @@ def power_now_and_window(scope: Scope, kind: str, uuid: str, window: str, step: 
     else:
         power = _device(scope, kind, uuid, None, names_regex(list(NPU_POWER)))
         ranged = f"{power}[{window}]"
-        energy = f"sum_over_time((max by ({key}) ({power}))[{window}:{step}])"
+        energy = f"sum_over_time((max by ({key}) ({power}))[{grid or window}:{step}])"
     parts = {
         "now": f"max by ({key}) ({power})",
         "avg": f"max by ({key}) (avg_over_time({ranged}))",

@@ -51,13 +51,14 @@ def power(found: Found, window_seconds: int, *, end: float | None = None) -> Dev
     GPU energy is ``increase()`` of DCGM's millijoule counter: a counter reset
     (driver reload) is handled by Prometheus, so it is never negative nor doubled.
     NPUs have no energy counter: their power gauge is integrated with a subquery
-    at the scrape interval (``sum_over_time(P[w:30s]) * 30``).
+    at the scrape interval (``sum_over_time(P[w-30s:30s]) * 30``: a subquery includes both ends).
     """
     device = found.device
     t = found.evaluated_at if end is None else float(end)
     window = promql_duration(window_seconds)
     step = promql_duration(INTEGRAL_STEP_SECONDS)
-    expr = queries.power_now_and_window(found.cluster.scope, device.kind, device.uuid, window, step)
+    grid = promql_duration(max(window_seconds - INTEGRAL_STEP_SECONDS, INTEGRAL_STEP_SECONDS))
+    expr = queries.power_now_and_window(found.cluster.scope, device.kind, device.uuid, window, step, grid)
     result = cached_query(client_for(found.cluster), expr, SUMMARY, time=t)
     stats = {s.labels.get("stat"): s.value for s in result.samples}
     energy_source = "counter" if device.kind == "gpu" else "gauge_integral"
