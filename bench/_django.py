@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -54,3 +56,30 @@ def register_fleet(deployment, *, timeout_seconds: float = 60.0):
     api = APIClient()
     api.force_authenticate(user)
     return list(Cluster.objects.all()), api
+
+
+class BenchFleet:
+    """Build a demo fleet, backfill it into real Prometheus servers, and clean up after.
+
+    ``with BenchFleet(size, hours, "infra") as bench:`` gives ``bench.fleet``,
+    ``bench.deployment`` and ``bench.setup_seconds``; the servers and their data
+    directory are removed on exit.
+    """
+
+    def __init__(self, size: str, history_hours: float, label: str):
+        self.size, self.history_hours, self.label = size, history_hours, label
+
+    def __enter__(self) -> BenchFleet:
+        from demo.deployment import start_fleet_prometheus
+        from demo.fleet import build_fleet
+
+        began = time.perf_counter()
+        self.fleet = build_fleet(seed=7, size=self.size)
+        self.workdir = tempfile.mkdtemp(prefix=f"kcloud-bench-{self.label}-")
+        self.deployment = start_fleet_prometheus(self.fleet, self.history_hours, live=False, workdir=self.workdir)
+        self.setup_seconds = time.perf_counter() - began
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.deployment.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)

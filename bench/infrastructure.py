@@ -21,11 +21,9 @@ backfill ends minutes before the timing starts, beyond Prometheus' lookback.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 
-from _django import percentiles, register_fleet, setup, table
+from _django import BenchFleet, percentiles, register_fleet, setup, table
 
 
 def main() -> None:
@@ -41,16 +39,10 @@ def main() -> None:
     from accelerators import queries as accel_queries
     from clusters.prometheus.client import reset_clients
     from clusters.prometheus.fanout import fan_out
-    from demo.deployment import start_fleet_prometheus
-    from demo.fleet import build_fleet
     from infrastructure import queries
 
-    began = time.perf_counter()
-    fleet = build_fleet(seed=7, size=args.size)
-    workdir = tempfile.mkdtemp(prefix="kcloud-bench-infra-")
-    deployment = start_fleet_prometheus(fleet, args.history_hours, live=False, workdir=workdir)
-    setup_seconds = time.perf_counter() - began
-    try:
+    with BenchFleet(args.size, args.history_hours, "infra") as bench:
+        fleet, deployment, setup_seconds = bench.fleet, bench.deployment, bench.setup_seconds
         clusters, api = register_fleet(deployment, timeout_seconds=30)
 
         # The history ends when the backfill did, minutes before the timing starts: evaluate at
@@ -121,9 +113,6 @@ def main() -> None:
                 rows,
             )
         )
-    finally:
-        deployment.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

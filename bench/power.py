@@ -22,12 +22,10 @@ without parsing: the slowest cluster's raw time, which no parallel fan-out can b
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from _django import percentiles, register_fleet, setup, table
+from _django import BenchFleet, percentiles, register_fleet, setup, table
 
 WEEK = 7 * 86400
 
@@ -45,17 +43,11 @@ def main() -> None:
     from accelerators import queries as accel_queries
     from clusters.prometheus.client import reset_clients
     from clusters.prometheus.fanout import fan_out
-    from demo.deployment import start_fleet_prometheus
-    from demo.fleet import build_fleet
     from infrastructure import queries as infra_queries
     from monitoring import queries
 
-    began = time.perf_counter()
-    fleet = build_fleet(seed=7, size=args.size)
-    workdir = tempfile.mkdtemp(prefix="kcloud-bench-power-")
-    deployment = start_fleet_prometheus(fleet, args.history_hours, live=False, workdir=workdir)
-    setup_seconds = time.perf_counter() - began
-    try:
+    with BenchFleet(args.size, args.history_hours, "power") as bench:
+        fleet, deployment, setup_seconds = bench.fleet, bench.deployment, bench.setup_seconds
         clusters, api = register_fleet(deployment, timeout_seconds=60)
         last = deployment.history_end  # the backfill took minutes: "now" may be past the lookback
         # 7-day windows are aligned to their step (1 h): end at the last full hour, inside the history.
@@ -166,9 +158,6 @@ def main() -> None:
                 rows,
             )
         )
-    finally:
-        deployment.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

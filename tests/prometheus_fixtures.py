@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from demo.harness import PrometheusServer, binaries_available, stop_all
+from tests.services import require
 
 # Tests want a fresh live sample quickly; history stays at the clusters' 30 s.
 LIVE_SCRAPE_INTERVAL_SECONDS = 5.0
@@ -45,12 +46,7 @@ def backfill_cache_dir() -> Path | None:
 
 def require_prometheus() -> None:
     """Skip (locally) or fail (CI) when the Prometheus binaries are missing."""
-    if binaries_available():
-        return
-    message = "prometheus binary not installed (apt-get install prometheus)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    require(binaries_available(), "prometheus binary not installed (apt-get install prometheus)")
 
 
 @dataclass
