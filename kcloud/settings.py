@@ -253,6 +253,11 @@ KCLOUD_STREAM_CLIENT_BUFFER_BYTES = env_int("KCLOUD_STREAM_CLIENT_BUFFER_BYTES",
 # SSE heartbeat comment interval.
 KCLOUD_STREAM_HEARTBEAT_SECONDS = env_int("KCLOUD_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=300)
 
+# --- Exports ---------------------------------------------------------------------
+# Most data points (rows x value columns) one export may hold; above it the API
+# answers 400 and suggests a larger step.
+KCLOUD_EXPORT_MAX_POINTS = env_int("KCLOUD_EXPORT_MAX_POINTS", 5_000_000, minimum=1000)
+
 # --- System ----------------------------------------------------------------------
 KCLOUD_METRICS_TOKEN = env_str("KCLOUD_METRICS_TOKEN")
 KCLOUD_GIT_REVISION = env_str("KCLOUD_GIT_REVISION")

@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("hardware.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("monitoring.streams.urls")),
+    path("", include("exports.api.urls")),
     path("system/", include("system.api.urls")),
 ]
 
