@@ -66,17 +66,24 @@ class BenchFleet:
     directory are removed on exit.
     """
 
-    def __init__(self, size: str, history_hours: float, label: str):
+    def __init__(
+        self, size: str, history_hours: float, label: str, *, fleet_kwargs: dict | None = None, **deploy_kwargs
+    ):
+        """``fleet_kwargs`` go to ``build_fleet`` (``epoch``, ``stop_at``) and ``deploy_kwargs`` to
+        ``start_fleet_prometheus`` (``history_end``, ``coarse_step``, ``fine_hours``, ``extra_args``)."""
         self.size, self.history_hours, self.label = size, history_hours, label
+        self.fleet_kwargs, self.deploy_kwargs = fleet_kwargs or {}, deploy_kwargs
 
     def __enter__(self) -> BenchFleet:
         from demo.deployment import start_fleet_prometheus
         from demo.fleet import build_fleet
 
         began = time.perf_counter()
-        self.fleet = build_fleet(seed=7, size=self.size)
+        self.fleet = build_fleet(seed=7, size=self.size, **self.fleet_kwargs)
         self.workdir = tempfile.mkdtemp(prefix=f"kcloud-bench-{self.label}-")
-        self.deployment = start_fleet_prometheus(self.fleet, self.history_hours, live=False, workdir=self.workdir)
+        self.deployment = start_fleet_prometheus(
+            self.fleet, self.history_hours, live=False, workdir=self.workdir, **self.deploy_kwargs
+        )
         self.setup_seconds = time.perf_counter() - began
         return self
 

@@ -15,6 +15,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,10 @@ def start_fleet_prometheus(
     keep: bool = False,
     global_mode: str = "copy",
     cache_dir: str | os.PathLike[str] | None = None,
+    history_end: float | None = None,
+    coarse_step: float | None = None,
+    fine_hours: float = 0.0,
+    extra_args: Sequence[str] = (),
 ) -> FleetDeployment:
     """Backfill `history_hours` of the fleet and start its Prometheus servers.
 
@@ -209,6 +214,14 @@ def start_fleet_prometheus(
     With `cache_dir`, history ends at the last full hour (so that sessions
     within the hour share it, see `demo.blockcache`) and the catch-up
     backfill covers the rest of the hour.
+
+    For long benchmark histories (``bench/power.py``): `history_end` fixes the
+    end (instead of now), and `coarse_step` samples everything older than the
+    last `fine_hours` at that interval (the rest at the clusters' own). The
+    physics hold at any sampling: counters are exact integrals of the same
+    curves and gauges are what the exporter printed at that instant, so
+    Prometheus stores what a slower scrape would have stored. `extra_args` go
+    to every Prometheus (e.g. ``--query.lookback-delta`` wider than the coarse step).
     """
     if global_mode not in ("remote_read", "copy"):
         raise ValueError(f"global_mode must be 'remote_read' or 'copy', not {global_mode!r}")
@@ -224,7 +237,9 @@ def start_fleet_prometheus(
     try:
         for name in names:
             auth = (username, password) if name == basic_auth_cluster and password else None
-            servers[name] = PrometheusServer(name=f"prom-{name}", workdir=root, basic_auth=auth, keep=keep)
+            servers[name] = PrometheusServer(
+                name=f"prom-{name}", workdir=root, basic_auth=auth, keep=keep, extra_args=extra_args
+            )
         destinations = [Destination(servers[n].data_dir, (n,)) for n in names]
         copy = global_querier_clusters is not None and global_mode == "copy"
         if global_querier_clusters is not None:
@@ -238,10 +253,20 @@ def start_fleet_prometheus(
 
         step = max(c.scrape_interval_seconds for c in fleet.clusters)
         end = math.floor(time.time() / (3600 if cache_dir else step)) * (3600 if cache_dir else step)
+        if history_end is not None:
+            end = math.floor(history_end / step) * step
         start = end - history_hours * 3600
         if getattr(fleet, "epoch", None) is not None:
             start = max(start, fleet.epoch)
-        if cache_dir is not None:
+        if coarse_step is not None:
+            fine_start = max(start, end - fine_hours * 3600)
+            # Older history at the coarse interval, up to (not including) the fine part's first sample.
+            stats = backfill(
+                fleet, destinations, start, fine_start - 1e-3, step=coarse_step, workdir=root, workers=workers
+            )
+            stats.add(vars(backfill(fleet, destinations, fine_start, end, workdir=root, workers=workers)))
+            stats.start = start
+        elif cache_dir is not None:
             stats = cached_backfill(fleet, destinations, start, end, cache_dir, workdir=root, workers=workers)
         else:
             stats = backfill(fleet, destinations, start, end, workdir=root, workers=workers)

@@ -18,6 +18,7 @@ DOMAINS = [
     ("hardware", "api-hardware-sensors", "IPMI sensors with the exporter's states, PSU/DCMI power, BMC."),
     ("accelerators", "api-accelerators-list", "GPUs (DCGM, MIG) and NPUs (FuriosaAI, Rebellions): inventory, power."),
     ("monitoring", "api-monitoring-power", "Power analytics: power now, breakdowns, energy, PUE, carbon, cost."),
+    ("exports", "api-export-formats", "Power, energy and metrics as JSON/CSV/Parquet/Excel; the management report."),
     ("system", "api-system-health", "Health, version and the app's own metrics (public)."),
     ("schema", "api-schema", "OpenAPI 3 schema."),
     ("docs", "api-docs", "Swagger UI."),

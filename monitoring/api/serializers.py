@@ -206,3 +206,35 @@ class PowerSeriesSerializer(serializers.Serializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         return {k: v for k, v in data.items() if k in instance}
+
+
+class MetricSeriesSerializer(serializers.Serializer):
+    """One series of ``/monitoring/timeseries/metrics``: its group, and its values under the metric's name.
+
+    The values list is named after the metric (``gpu_utilization_percent: [...]``)
+    and aligns with the answer's ``timestamps``; only the group's own fields appear.
+    """
+
+    cluster = _str("Absent when group_by=model (fleet-wide).")
+    node = _str()
+    namespace = _str("'__unattributed__' (sum metrics) / '__unallocated__' (avg metrics) for GPU/NPU rows.")
+    pod = _str()
+    uuid = _str()
+    index = serializers.IntegerField(allow_null=True, read_only=True)
+    model = _str()
+    vendor = _str()
+    values = serializers.ListField(
+        child=serializers.FloatField(allow_null=True), help_text="Named after the metric in the answer."
+    )
+    metric_name = "values"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        out = {k: v for k, v in data.items() if k in instance and k != "values"}
+        out[self.metric_name] = data["values"]
+        return out
+
+
+def metric_row_serializer(metric: str) -> type[MetricSeriesSerializer]:
+    """A row serializer whose values key is ``metric``."""
+    return type("MetricRowSerializer", (MetricSeriesSerializer,), {"metric_name": metric})

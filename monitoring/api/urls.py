@@ -12,4 +12,7 @@ urlpatterns = [
     path("monitoring/energy", views.EnergyView.as_view(), name="api-monitoring-energy"),
     path("monitoring/efficiency", views.EfficiencyView.as_view(), name="api-monitoring-efficiency"),
     path("monitoring/timeseries/power", views.PowerTimeseriesView.as_view(), name="api-monitoring-timeseries-power"),
+    path(
+        "monitoring/timeseries/metrics", views.MetricTimeseriesView.as_view(), name="api-monitoring-timeseries-metrics"
+    ),
 ]

@@ -33,20 +33,13 @@ from kcloud.api.params import parse_choice, parse_duration, parse_float, parse_t
 from kcloud.timeutil import from_unix, isoformat
 from monitoring import queries
 from monitoring.api import serializers as s
-from monitoring.economics import Site
-from monitoring.services import breakdown, efficiency, grouping, power, timeseries
-from monitoring.services.energy import fetch_energy
+from monitoring.api.params import MIN_STEP_SECONDS, MIN_WINDOW_SECONDS, parse_energy_query, parse_series_query
+from monitoring.services import answers, breakdown, efficiency, grouping, metrics, power, timeseries
+from monitoring.services.answers import sites_of
 
 DOC = (__doc__ or "").partition("\n\n")[2]
-MIN_WINDOW_SECONDS = 300  # increase() needs several 30 s samples
-MIN_STEP_SECONDS = 30  # the clusters' scrape interval: a finer step only repeats samples
 DEFAULT_WINDOW = "1h"
 _WINDOW = OpenApiParameter("window", str, description="Energy window ending at `time`: 5m ... (default 1h).")
-
-
-def sites_of(clusters: list) -> dict[str, Site]:
-    """Economics of each cluster, read before the fan-out (workers never touch the database)."""
-    return {c.name: Site.of(c) for c in clusters}
 
 
 def parse_window(request, *, default: str = DEFAULT_WINDOW) -> int:
@@ -127,20 +120,13 @@ class EnergyView(DomainView):
     )
     def get(self, request):
         self.check_params()
-        q = request.query_params
-        group_by = parse_choice("group_by", q.get("group_by"), grouping.GROUP_BYS, default="namespace")
-        idle = parse_choice("idle", q.get("idle"), grouping.IDLE_MODES, default="node")
-        span = parse_time_range(q, default_span=timedelta(hours=24))
-        window = int((span.end - span.start).total_seconds())
-        if window < MIN_WINDOW_SECONDS:
-            raise BadParameter("start", f"the window must be at least {MIN_WINDOW_SECONDS} s.")
-        clusters = self.clusters()
-        sites = sites_of(clusters)
-        end = span.end.timestamp()
-        results = fan_out(clusters, lambda client, c: fetch_energy(client, c, sites[c.name], end, window))
-        rows, totals, _pues = grouping.group_energy(results, sites, group_by, idle)
-        totals.update(start=isoformat(span.start), end=isoformat(span.end), window_seconds=window)
-        return self.page(rows, s.EnergyRowSerializer, results, end, totals=totals, group_by=group_by, idle=idle)
+        query = parse_energy_query(request.query_params)
+        window, end = query.window_seconds, query.end.timestamp()
+        table = answers.energy_table(self.clusters(), end, window, query.group_by, query.idle)
+        span = {"start": isoformat(query.start), "end": isoformat(query.end), "window_seconds": window}
+        totals = {**table.totals, **span}
+        extra = {"totals": totals, "group_by": query.group_by, "idle": query.idle}
+        return self.page(table.rows, s.EnergyRowSerializer, table.results, end, **extra)
 
 
 def parse_top(request) -> int:
@@ -210,26 +196,83 @@ class PowerTimeseriesView(DomainView):
     )
     def get(self, request):
         self.check_params()
-        q = request.query_params
-        group_by = parse_choice("group_by", q.get("group_by"), timeseries.GROUP_BYS, default="cluster")
-        span = parse_time_range(q, default_span=timedelta(hours=24), min_step=MIN_STEP_SECONDS)
+        query = parse_series_query(request.query_params)
+        span = query.span
         start, end, step = span.start.timestamp(), span.end.timestamp(), span.step_seconds
-        clusters = self.clusters()
-        by_ns = group_by == "namespace"
-        results = fan_out(clusters, lambda client, c: timeseries.fetch_series(client, c, start, end, step, by_ns))
-        stamps = [start + i * step for i in range(span.points)]
-        rows = timeseries.group_series(results, group_by, stamps)
-        total = [
-            None if all(r["power_watts"][i] is None for r in rows) else sum(r["power_watts"][i] or 0.0 for r in rows)
-            for i in range(len(stamps))
-        ]
-        missing = [r.cluster.name for r in results if not r.ok]
+        series = answers.power_series(self.clusters(), start, end, step, query.group_by)
+        missing = series.missing
         extra = {
-            "group_by": group_by,
+            "group_by": query.group_by,
             "step_seconds": step,
             "start": isoformat(span.start),
             "end": isoformat(span.end),
-            "timestamps": [_iso(ts) for ts in stamps],
-            "totals": {"power_watts": total, "partial": bool(missing), "missing_clusters": missing},
+            "timestamps": [_iso(ts) for ts in series.timestamps],
+            "totals": {"power_watts": series.total_watts, "partial": bool(missing), "missing_clusters": missing},
         }
-        return self.page(rows, s.PowerSeriesSerializer, results, None, **extra)
+        return self.page(series.rows, s.PowerSeriesSerializer, series.results, None, **extra)
+
+
+class MetricTimeseriesView(DomainView):
+    """Any catalog metric (GPU/NPU/node/pod) over time, grouped; ``?metric=`` is required."""
+
+    serializer_class = s.MetricSeriesSerializer
+    allowed_params = ("cluster", "start", "end", "step", "group_by", "metric")
+
+    @extend_schema(
+        operation_id="monitoring_timeseries_metrics",
+        responses=s.MetricSeriesSerializer(many=True),
+        description=metrics.__doc__,
+        parameters=[
+            OpenApiParameter(
+                "metric",
+                str,
+                required=True,
+                enum=list(metrics.METRICS),
+                description="The metric (its unit is in its name). Rows carry the values under this name.",
+            ),
+            OpenApiParameter(
+                "group_by",
+                str,
+                enum=list(metrics.GROUP_BYS),
+                description="Default cluster; model is fleet-wide; gpu/npu/node/pod: one series per entity. "
+                "Which apply depends on the metric's resource (a 400 lists them).",
+            ),
+            OpenApiParameter("start", str, description="ISO 8601 or Unix seconds (default end - 24 h)."),
+            OpenApiParameter("end", str, description="ISO 8601 or Unix seconds (default now)."),
+            OpenApiParameter(
+                "step", str, description="30s, 5m, ... (default: about 240 points; at most 11,000 points)."
+            ),
+            CLUSTER,
+            *PAGE,
+        ],
+    )
+    def get(self, request):
+        self.check_params()
+        q = request.query_params
+        spec, group_by = metrics.resolve(q.get("metric"), q.get("group_by"))
+        span = parse_time_range(q, default_span=timedelta(hours=24), min_step=MIN_STEP_SECONDS)
+        clusters = self.clusters()
+        series = metrics.fetch_metric_series(
+            clusters, spec, group_by, span.start.timestamp(), span.end.timestamp(), span.step_seconds
+        )
+        rows = [
+            {**{k: v for k, v in row.items() if k != "points"}, "values": [v for _ts, v in row["points"]]}
+            for row in series.rows
+        ]
+        extra = {
+            "metric": spec.name,
+            "unit": spec.unit,
+            "aggregation": spec.aggregation,
+            "resource": spec.resource,
+            "group_by": group_by,
+            "step_seconds": series.step_seconds,
+            "start": _iso(series.start),
+            "end": _iso(series.end),
+            "timestamps": [_iso(ts) for ts in series.timestamps],
+            "totals": {
+                spec.name: [v for _ts, v in series.totals],
+                "partial": series.partial,
+                "missing_clusters": series.missing_clusters,
+            },
+        }
+        return self.page(rows, s.metric_row_serializer(spec.name), series.results, None, **extra)

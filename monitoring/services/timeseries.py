@@ -158,3 +158,11 @@ def group_series(results: list[ClusterResult[ClusterSeries]], group_by: str, tim
     for row in rows:
         row["power_watts"] = _values(row.pop("points"), timestamps)
     return rows
+
+
+def node_power_points(series: ClusterSeries, timestamps: list[float]) -> dict[str, dict[float, float]]:
+    """Each node's power by timestamp (DCMI wall power, else the parts), as in ``group_by=node``.
+
+    Used by the metrics catalog's ``node_power_watts``, so both endpoints give the same numbers.
+    """
+    return {node: parts["power"] for node, parts in _node_power(series, timestamps).items()}

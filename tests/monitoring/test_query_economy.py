@@ -8,6 +8,7 @@ import pytest
 
 from clusters.models import Cluster
 from demo.fleet import FleetSize, build_fleet
+from tests.promcount import counting_requests
 from tests.prometheus_fixtures import require_prometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
@@ -44,23 +45,13 @@ def two_fleets(tmp_path_factory):
 
 
 def _requests(api, deployment, url: str, monkeypatch, **params) -> Counter:
-    from clusters.prometheus import client
-
     Cluster.objects.all().delete()
     for endpoint in deployment.registry():
         Cluster.objects.create(
             name=endpoint.name, prometheus_url=endpoint.url, label_selector=endpoint.label_selector, timeout_seconds=10
         )
-    counts: Counter = Counter()
-    original = client.record_request
-
-    def count(cluster, endpoint, outcome, seconds):
-        counts[cluster] += 1
-        original(cluster, endpoint, outcome, seconds)
-
-    monkeypatch.setattr(client, "record_request", count)
-    response = api.get(url, params)
-    monkeypatch.setattr(client, "record_request", original)
+    with counting_requests(monkeypatch) as counts:
+        response = api.get(url, params)
     assert response.status_code == 200, response.content
     assert all(c["status"] == "ok" for c in response.json()["clusters"]), response.json()["clusters"]
     return counts

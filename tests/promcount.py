@@ -1,0 +1,26 @@
+"""Counting the PromQL requests an answer costs, where the client records them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def counting_requests(monkeypatch) -> Iterator[Counter]:
+    """Count requests per cluster name inside the block (every request passes the client's metrics hook)."""
+    from clusters.prometheus import client
+
+    counts: Counter = Counter()
+    original = client.record_request
+
+    def count(cluster, endpoint, outcome, seconds):
+        counts[cluster] += 1
+        original(cluster, endpoint, outcome, seconds)
+
+    monkeypatch.setattr(client, "record_request", count)
+    try:
+        yield counts
+    finally:
+        monkeypatch.setattr(client, "record_request", original)
