@@ -12,4 +12,5 @@ urlpatterns = [
     path("clusters/<str:name>", views.ClusterDetailView.as_view(), name="api-clusters-detail"),
     path("clusters/<str:name>/summary", views.ClusterSummaryView.as_view(), name="api-clusters-summary"),
     path("clusters/<str:name>/power", views.ClusterPowerView.as_view(), name="api-clusters-power"),
+    path("clusters/<str:name>/topology", views.ClusterTopologyView.as_view(), name="api-clusters-topology"),
 ]

@@ -109,7 +109,7 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
     context.update(
         by=by,
         by_label=BY_LABELS[by],
-        window_label=_window_label(window),
+        window_label=window_label(window),
         with_cluster=by in ("node", "namespace", "pod"),
         rows=[_row(by, r) for r in page.object_list],
         special=[_row(by, r) for r in rows if r["kind"] != "group"],
@@ -126,7 +126,7 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/breakdown.html", context)
 
 
-def _window_label(seconds: int) -> str:
+def window_label(seconds: int) -> str:
     """``"1 hour"``, ``"2 hours"``, ``"90 minutes"``: the window as the page's headings say it."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % size == 0 and (unit != "day" or seconds > size):  # "24 hours", "7 days"

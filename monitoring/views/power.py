@@ -28,7 +28,7 @@ from monitoring.views.common import (
 )
 
 
-def _cluster_row(row: dict) -> dict:
+def cluster_row(row: dict) -> dict:
     return {
         "cluster": row["cluster"],
         "ok": True,
@@ -49,7 +49,7 @@ def _accel(row: dict) -> float | None:
     return None if gpu is None and npu is None else (gpu or 0.0) + (npu or 0.0)
 
 
-def _dead_row(name: str, error: str | None) -> dict:
+def dead_row(name: str, error: str | None) -> dict:
     return {"cluster": name, "ok": False, "error": error or "not answering", "pue": pue_cell(None, None)}
 
 
@@ -65,7 +65,7 @@ def _names(names: list[str], total: int) -> str:
     return ", ".join(names) if len(names) <= 2 else f"{', '.join(names[:2])} and {len(names) - 2} more"
 
 
-def _kpis(body: dict) -> dict:
+def fleet_kpis(body: dict) -> dict:
     rows = body["by_cluster"]
     costs = by_currency(rows, "cost_per_hour")
     reporting = sum(r["nodes_reporting"] for r in rows)
@@ -100,7 +100,7 @@ def _by_type(body: dict) -> list[dict]:
     ]
 
 
-def _top_namespaces(results: list, sites: dict, top: int = 6) -> list[dict]:
+def top_namespaces(results: list, sites: dict, top: int = 6) -> list[dict]:
     """The namespaces drawing the most power now (from the same snapshots: no extra query)."""
     rows, _totals = breakdown.breakdown(results, sites, "namespace")
     groups = sorted(
@@ -137,14 +137,14 @@ def power_page(request: HttpRequest) -> HttpResponse:
     sites = sites_of(clusters)
     results = power.fan_out_now(clusters, sites, at)
     body = power.fleet_power(results, sites)
-    answered = {r["cluster"]: _cluster_row(r) for r in body["by_cluster"]}
-    rows = [answered.get(r.cluster.name) or _dead_row(r.cluster.name, r.error) for r in results]
+    answered = {r["cluster"]: cluster_row(r) for r in body["by_cluster"]}
+    rows = [answered.get(r.cluster.name) or dead_row(r.cluster.name, r.error) for r in results]
     query = [("group_by", "cluster"), *(("cluster", c.name) for c in clusters if context["selected"])]
     context.update(
-        kpis=_kpis(body),
+        kpis=fleet_kpis(body),
         rows=rows,
         by_type=_by_type(body),
-        top_namespaces=_top_namespaces(results, sites),
+        top_namespaces=top_namespaces(results, sites),
         partial=body["partial"],
         missing=body["missing_clusters"],
         summary=down_summary(results),

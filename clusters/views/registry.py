@@ -1,4 +1,4 @@
-"""HTML pages: the fleet overview and the cluster registry, with live health."""
+"""The cluster registry page, and the fresh-health helper every cluster page shares."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accelerators.views import summary_context as accelerator_summary
 from clusters.health import check_clusters
 from kcloud.principal import Principal
 from kcloud.timeutil import utcnow
@@ -16,7 +15,8 @@ from kcloud.timeutil import utcnow
 STALE_AFTER = timedelta(seconds=60)
 
 
-def _clusters_with_fresh_health(request) -> list:
+def clusters_with_fresh_health(request) -> list:
+    """The visible clusters, their health re-probed when older than :data:`STALE_AFTER`."""
     clusters = list(Principal.from_request(request).visible_clusters())
     now = utcnow()
     stale = [c for c in clusters if c.last_checked_at is None or now - c.last_checked_at > STALE_AFTER]
@@ -25,23 +25,14 @@ def _clusters_with_fresh_health(request) -> list:
     return clusters
 
 
-def _summary(clusters: list) -> dict:
+def health_summary(clusters: list) -> dict:
+    """The shape ``clusters/_down_notice.html`` expects, from recorded health."""
     down = [c for c in clusters if c.last_status != "ok"]
     return {"total": len(clusters), "ok": len(clusters) - len(down), "down": down}
 
 
 @login_required
-def overview(request):
-    """Fleet overview: every visible cluster with its health and detected exporters, and the accelerators."""
-    clusters = _clusters_with_fresh_health(request)
-    context = {"clusters": clusters, "summary": _summary(clusters)}
-    if clusters:
-        context["accelerators"] = accelerator_summary(clusters)
-    return render(request, "clusters/overview.html", context)
-
-
-@login_required
 def cluster_list(request):
     """The cluster registry as a table (carbon intensity, price, PUE settings)."""
-    clusters = _clusters_with_fresh_health(request)
-    return render(request, "clusters/list.html", {"clusters": clusters, "summary": _summary(clusters)})
+    clusters = clusters_with_fresh_health(request)
+    return render(request, "clusters/list.html", {"clusters": clusters, "summary": health_summary(clusters)})

@@ -1,0 +1,103 @@
+"""The comparison page (``/clusters/compare/``): every visible cluster side by side over a window.
+
+Rows come from the same service as ``/api/v1/clusters/compare``; each figure has a
+small bar scaled to the largest value of its column, so the clusters compare at a glance.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import DASH, num, with_unit
+from infrastructure.services import common
+from kcloud.api.errors import ApiError
+from kcloud.api.params import parse_duration
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+from monitoring.api.views import MIN_WINDOW_SECONDS, sites_of
+from monitoring.services import clusters as analytics
+from monitoring.services.power import fan_out_now
+from monitoring.views.breakdown import WINDOWS, window_label
+from monitoring.views.common import down_summary, pue_cell
+
+DEFAULT_WINDOW = "24h"
+# (field, heading, unit, digits): the columns that get a bar.
+BARRED = (
+    ("power_watts", "Power now", "W", 0),
+    ("energy_kwh", "Energy", "kWh", 2),
+    ("carbon_grams", "Carbon", "g CO₂e", 0),
+    ("gpu_utilization_percent", "GPU util.", "%", 1),
+    ("idle_gpu_share_percent", "Idle GPUs", "%", 1),
+)
+
+
+def _bar(value: float | None, top: float | None) -> float | None:
+    if value is None or not top:
+        return None
+    return max(0.0, min(100.0, 100.0 * value / top))
+
+
+def _cells(rows: list[dict]) -> list[dict]:
+    """Per row: display strings and bar widths relative to the column's largest value."""
+    tops = {}
+    for field, *_rest in BARRED:
+        known = [r[field] for r in rows if r.get(field) is not None]
+        # Percentages are on their own scale; everything else relative to the largest cluster.
+        tops[field] = 100.0 if field.endswith("_percent") else (max(known) if known else None)
+    costs = [r["cost"] for r in rows if r.get("cost") is not None]
+    single_currency = len({r.get("currency") for r in rows if r.get("cost") is not None}) <= 1
+    out = []
+    for r in rows:
+        if r["status"] != "ok":
+            out.append({"cluster": r["cluster"], "ok": False, "error": r.get("error") or "not answering"})
+            continue
+        cell = {"cluster": r["cluster"], "ok": True, "values": []}
+        for field, _heading, unit, digits in BARRED:
+            text = with_unit(r.get(field), digits, unit) if unit == "%" else num(r.get(field), digits)
+            cell["values"].append({"field": field, "text": text, "bar": _bar(r.get(field), tops[field])})
+        cost_bar = _bar(r.get("cost"), max(costs)) if costs and single_currency else None
+        cost_text = DASH if r.get("cost") is None else f"{num(r['cost'], 2)} {r.get('currency') or ''}".strip()
+        cell.update(
+            pue=pue_cell(r.get("pue"), r.get("pue_source")),
+            facility=num(r.get("facility_energy_kwh"), 2),
+            cost={"text": cost_text, "bar": cost_bar},
+            gpus=r.get("gpus"),
+        )
+        out.append(cell)
+    return out
+
+
+@login_required
+def compare_page(request: HttpRequest) -> HttpResponse:
+    """Power, energy over the window, PUE, carbon, cost and GPU use of every visible cluster."""
+    raw_window = request.GET.get("window") or DEFAULT_WINDOW
+    context: dict = {
+        "windows": WINDOWS,
+        "window": raw_window,
+        "custom_window": raw_window not in dict(WINDOWS),
+        "headings": [(f, h, u) for f, h, u, _d in BARRED],
+        "error": None,
+    }
+    try:
+        window = parse_duration("window", raw_window, default=DEFAULT_WINDOW, minimum=MIN_WINDOW_SECONDS)
+        clusters = select_clusters(Principal.from_request(request), [])
+    except ApiError as exc:
+        context["error"] = str(exc.detail)
+        return render(request, "clusters/compare.html", context, status=400)
+    at = common.evaluation_time(None)
+    sites = sites_of(clusters)
+    results = fan_out_now(clusters, sites, at, window)
+    rows = analytics.compare(results, sites)
+    context.update(
+        rows=_cells(rows),
+        window_label=window_label(window),
+        summary=down_summary(results),
+        evaluated_at=from_unix(at),
+        api_url=f"{reverse('api-clusters-compare')}?{urlencode({'window': raw_window})}",
+    )
+    return render(request, "clusters/compare.html", context)

@@ -1,0 +1,94 @@
+"""The cluster detail page (``/clusters/<name>/``): summary KPIs and the topology graph.
+
+The KPIs come from the same service as ``/api/v1/clusters/{name}/summary``; the graph
+is drawn in the browser (static/js/cluster-topology.js) from
+``/api/v1/clusters/{name}/topology`` evaluated at the same instant, so both read the
+same cached snapshot.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views.display import num, with_unit
+from infrastructure.services import common
+from kcloud.api.errors import ApiError
+from kcloud.principal import Principal, select_clusters
+from kcloud.timeutil import from_unix
+from monitoring.api.views import sites_of
+from monitoring.services import clusters as analytics
+from monitoring.services.power import fan_out_now
+from monitoring.views.common import RESOURCE_LABELS, down_summary, money, pue_cell, share_width
+
+
+def _kpis(body: dict) -> dict:
+    """Display strings of a summary (``—`` for every unknown figure)."""
+    it = body.get("it_power_watts")
+    return {
+        "power": num(it, 0),
+        "facility": num(body.get("facility_power_watts"), 0),
+        "pue": pue_cell(body.get("pue"), body.get("pue_source"), body.get("pue_error")),
+        "carbon": num(body.get("carbon_grams_per_hour"), 0),
+        "cost": money(body.get("cost_per_hour"), body.get("currency")),
+    }
+
+
+def _devices(counts: dict | None) -> dict | None:
+    if not counts or not counts.get("total"):
+        return None
+    return {k: counts.get(k, 0) for k in ("total", "active", "idle", "unavailable")}
+
+
+def _by_type(body: dict) -> list[dict]:
+    it = body.get("it_power_watts")
+    parts = body.get("power_by_resource_type") or {}
+    rows = []
+    for key, label in RESOURCE_LABELS.items():
+        watts = parts.get(key)
+        share = None if watts is None or not it else 100.0 * watts / it
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "power": num(watts, 0),
+                "share": with_unit(share, 1, "%"),
+                "share_width": share_width(share),
+            }
+        )
+    return rows
+
+
+@login_required
+def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """One cluster: power, PUE, carbon and cost rates, devices and pods, Prometheus; its topology graph."""
+    try:
+        (cluster,) = select_clusters(Principal.from_request(request), [name])
+    except ApiError as exc:
+        raise Http404(str(exc.detail)) from exc
+    at = common.evaluation_time(None)
+    sites = sites_of([cluster])
+    (result,) = fan_out_now([cluster], sites, at)
+    body = analytics.summary(result, sites[cluster.name])
+    nodes = sorted(result.value.snapshot.nodes) if result.ok else []
+    topology_url = f"{reverse('api-clusters-topology', args=[cluster.name])}?{urlencode({'time': int(at)})}"
+    context = {
+        "cluster": cluster,
+        "ok": result.ok,
+        "error": result.error,
+        "summary": down_summary([result]),
+        "body": body,
+        "kpis": _kpis(body),
+        "gpus": _devices(body.get("gpus")),
+        "npus": _devices(body.get("npus")),
+        "by_type": _by_type(body) if result.ok else [],
+        "prometheus": body["prometheus"],
+        "nodes": nodes,
+        "topology_url": topology_url,
+        "evaluated_at": from_unix(at),
+    }
+    return render(request, "clusters/detail.html", context)

@@ -1,0 +1,55 @@
+"""The fleet overview (the landing page): power now, PUE, carbon and cost per cluster, health, accelerators.
+
+Power figures come from one fan-out of :func:`monitoring.services.power.fan_out_now`
+(the same snapshots feed the per-cluster table, the KPIs and the top namespaces: no
+extra query); the 24 h chart and the idle waste are fetched by the browser from the
+JSON API (``timeseries/power`` and ``efficiency``) so the page renders without
+waiting for them, and a dead cluster only greys out its own row.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+
+from accelerators.views import summary_context as accelerator_summary
+from clusters.views.registry import clusters_with_fresh_health, health_summary
+from infrastructure.services import common
+from kcloud.timeutil import from_unix
+from monitoring.api.views import sites_of
+from monitoring.services import power
+
+# The monitoring power page's formatting of the same rows (one way to show them).
+from monitoring.views.power import cluster_row, dead_row, fleet_kpis, top_namespaces
+
+
+def _power_context(clusters: list) -> dict:
+    at = common.evaluation_time(None)
+    sites = sites_of(clusters)
+    results = power.fan_out_now(clusters, sites, at)
+    body = power.fleet_power(results, sites)
+    answered = {r["cluster"]: cluster_row(r) for r in body["by_cluster"]}
+    return {
+        "kpis": fleet_kpis(body),
+        "power_rows": [answered.get(r.cluster.name) or dead_row(r.cluster.name, r.error) for r in results],
+        "top_namespaces": top_namespaces(results, sites, top=5),
+        "partial": body["partial"],
+        "missing": body["missing_clusters"],
+        "evaluated_at": from_unix(at),
+    }
+
+
+@login_required
+def overview(request):
+    """Fleet overview: power and money now, 24 h chart, top namespaces, idle waste, cluster health."""
+    clusters = clusters_with_fresh_health(request)
+    context: dict = {"clusters": clusters, "summary": health_summary(clusters)}
+    if clusters:
+        context.update(_power_context(clusters))
+        context["accelerators"] = accelerator_summary(clusters)
+        context["chart_url"] = f"{reverse('api-monitoring-timeseries-power')}?{urlencode({'group_by': 'cluster'})}"
+        context["efficiency_url"] = f"{reverse('api-monitoring-efficiency')}?{urlencode({'window': '24h', 'top': 5})}"
+    return render(request, "clusters/overview.html", context)
