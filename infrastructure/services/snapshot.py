@@ -267,7 +267,8 @@ _K010_NODE = {
 }
 
 
-def _parse_power(samples: list[Sample]) -> _Kepler:
+def parse_power(samples: list[Sample]) -> _Kepler:
+    """Read the power query's tagged samples (Kepler 0.10 or 0.7, DCMI) into per-node parts."""
     k = _Kepler()
     for s in samples:
         kind, lab = _kind(s), s.labels
@@ -315,7 +316,8 @@ def _device_power(devices: list[Any], expected: bool) -> float | None:
     return _sum_known([_power(d) for d in devices])
 
 
-def _merge(snap: ClusterSnapshot, k: _Kepler) -> None:
+def merge_power(snap: ClusterSnapshot, k: _Kepler) -> None:
+    """Attach parsed power and devices to the snapshot's nodes (the rules every power answer shares)."""
     snap.kepler_generation = k.generation
     for d in snap.gpus:
         if _device_node(d) in snap.nodes:
@@ -421,5 +423,5 @@ def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
         power = pending_power.result()
         snap.gpus, snap.npus = devices.result()
     _parse_inventory(snap, inventory.samples)
-    _merge(snap, _parse_power(power.samples))
+    merge_power(snap, parse_power(power.samples))
     return snap

@@ -137,7 +137,10 @@ class Poller:
             messages = await asyncio.to_thread(sources.poll, self.topic, clusters, at)
             gone = sorted(set(self.topic.clusters) - {c.name for c in clusters})
             for name in gone:  # deleted or disabled since the subscription: say so, never go silent
-                messages[0]["clusters"].append({"name": name, "status": "error"})
+                gone_entry = {"name": name, "status": "error"}
+                if self.topic.kind == "power":
+                    gone_entry["power_watts"] = None
+                messages[0]["clusters"].append(gone_entry)
                 messages.append(
                     {
                         "type": "error",

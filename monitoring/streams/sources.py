@@ -1,18 +1,22 @@
 """What a poller publishes: one poll of Prometheus turned into stream messages.
 
-``power`` messages reuse the infrastructure snapshot (:func:`infrastructure.
-services.common.snapshot_of`: nodes with their power parts, 4 PromQL requests per
-cluster, shared with the node lists evaluated at the same instant), summed the
-way ``monitoring.services.power.cluster_power`` defines a cluster's IT power:
+**One PromQL request per cluster per poll** (:mod:`monitoring.streams.queries`):
 
-* a cluster's IT power = the sum of its reporting nodes' ``power_watts`` (DCMI
-  wall power where measured, else CPU + DRAM + GPU + NPU);
-* its parts cpu/dram/gpu/npu = the sums of the nodes' parts; ``other`` = IT
-  power - the parts (what only a wall meter sees);
+* ``power``: :func:`monitoring.streams.queries.power` brings every node's power
+  parts; they are merged by the infrastructure snapshot's own node rules
+  (:func:`infrastructure.services.snapshot.merge_power`: DCMI wall power where measured,
+  else CPU + DRAM + GPU + NPU; a node that should have devices but reports none
+  has unknown accelerator power) and summed the way
+  ``monitoring.services.power.cluster_power`` defines a cluster's IT power:
 
-so ``total_power_watts`` is the sum of the non-null ``groups`` for either
-grouping. ``gpus`` messages carry the accelerators API's GPU list rows
-(:func:`accelerators.devices.fetch_gpus`, 2 PromQL requests per cluster).
+  * a cluster's IT power = the sum of its reporting nodes' ``power_watts``;
+  * its parts cpu/dram/gpu/npu = the sums of the nodes' parts; ``other`` = IT
+    power - the parts (what only a wall meter sees);
+
+  so ``total_power_watts`` is the sum of the non-null ``groups`` for either
+  grouping, and equals ``/api/v1/monitoring/power`` at the same instant.
+* ``gpus``: the accelerators API's GPU list rows (:func:`accelerators.merge.merge_gpus`
+  over the live-gauge and last-seen rows, fetched together in one request).
 
 Runs in a worker thread: :func:`poll` touches no database (the poller loads the
 Cluster rows before) and never raises for a cluster's failure (it becomes an
@@ -21,14 +25,22 @@ Cluster rows before) and never raises for a cluster's failure (it becomes an
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from accelerators.api.serializers import gpu_list_row
-from accelerators.devices import fetch_gpus
+from accelerators.devices import Gpu
+from accelerators.merge import merge_gpus
 from clusters.prometheus.fanout import ClusterResult, fan_out
-from infrastructure.services.common import snapshot_of
-from infrastructure.services.snapshot import ClusterSnapshot
+from clusters.prometheus.gcpause import gc_paused
+from clusters.prometheus.results import Sample
+from infrastructure import identity
+
+# The snapshot's own parser and node rules (private there, shared on purpose): the
+# stream must give the same numbers as the REST API, so it must not restate them.
+from infrastructure.services.snapshot import ClusterSnapshot, Node, merge_power, parse_power
 from kcloud.timeutil import from_unix, isoformat
+from monitoring.streams import queries
 from monitoring.streams.topics import Topic
 
 RESOURCE_TYPES = ("gpu", "npu", "cpu", "dram", "other")
@@ -51,6 +63,60 @@ def cluster_parts(snap: ClusterSnapshot) -> tuple[float | None, dict[str, float 
     return it_power, parts
 
 
+@dataclass(frozen=True)
+class DevicePower:
+    """One physical GPU or NPU card as the node rules need it: where it is and what it draws now."""
+
+    uuid: str
+    node: str | None
+    power_watts: float | None
+    allocations: tuple = field(default=())  # pods are not part of a power stream
+
+    @property
+    def id(self) -> str:
+        return self.uuid
+
+
+def _kind(sample: Sample) -> str:
+    return sample.labels.get(queries.TAG, "")
+
+
+def power_snapshot(cluster: str, at: float, samples: list[Sample]) -> ClusterSnapshot:
+    """Nodes with their power (no pods) from the answer of :func:`monitoring.streams.queries.power`."""
+    snap = ClusterSnapshot(cluster=cluster, at=at)
+    for s in samples:
+        kind, lab = _kind(s), s.labels
+        if kind == "ksm_node" and lab.get("node"):
+            snap.nodes.setdefault(lab["node"], Node(name=lab["node"], cluster=cluster))
+    for s in samples:
+        kind, lab = _kind(s), s.labels
+        if kind == "ksm_accelerators" and s.value is not None and lab.get("node") in snap.nodes:
+            snap.nodes[lab["node"]].capacity[lab.get("resource", "")] = s.value
+        elif kind == "gpu":
+            uuid = lab.get("UUID") or lab.get("uuid") or ""
+            snap.gpus.append(DevicePower(uuid, identity.dcgm_node(lab), s.value))
+        elif kind == "npu":
+            node = lab.get("hostname") or lab.get("Hostname") or lab.get("node") or None
+            snap.npus.append(DevicePower(lab.get("uuid", ""), node, s.value))
+    merge_power(snap, parse_power(samples))
+    return snap
+
+
+def fetch_power(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
+    """One cluster's nodes with their power at ``at``: one instant request (runs in a fan-out worker)."""
+    answer = client.query(queries.power(cluster.scope), time=at)
+    return power_snapshot(cluster.name, at, answer.samples)
+
+
+def fetch_gpus(client: Any, cluster: Any, at: float) -> list[Gpu]:
+    """Every GPU of one cluster at ``at`` as the accelerators API merges them: one instant request."""
+    with gc_paused():
+        answer = client.query(queries.gpus(cluster.scope), time=at)
+        gauges = [s for s in answer.samples if _kind(s) == queries.GAUGES]
+        seen = [s for s in answer.samples if _kind(s) == queries.SEEN]
+        return merge_gpus(cluster.name, gauges, seen)
+
+
 def _outcome(result: ClusterResult) -> dict:
     return {"name": result.cluster.name, "status": result.status}
 
@@ -70,27 +136,25 @@ def _errors(results: list[ClusterResult], stamp: str | None) -> list[dict]:
 
 
 def power_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
-    """The ``power`` message (and one ``error`` per failed cluster) at ``at``."""
-    results = fan_out(clusters, lambda client, cluster: snapshot_of(client, cluster, at))
+    """The ``power`` message (and one ``error`` per failed cluster) at ``at``.
+
+    Each ``clusters`` entry also carries the cluster's IT ``power_watts`` (null when it
+    failed), so a page grouped by resource type still shows every cluster's value.
+    """
+    results = fan_out(clusters, lambda client, cluster: fetch_power(client, cluster, at))
+    powers = {r.cluster.name: cluster_parts(r.value) for r in results if r.ok}
     groups: dict[str, float | None] = {}
     if topic.group_by == "resource_type":
-        per_type: dict[str, list[float | None]] = {part: [] for part in RESOURCE_TYPES}
-        for r in results:
-            if r.ok:
-                _it, parts = cluster_parts(r.value)
-                for part in RESOURCE_TYPES:
-                    per_type[part].append(parts[part])
-        groups = {part: _known_sum(values) for part, values in per_type.items()}
+        groups = {part: _known_sum([parts[part] for _it, parts in powers.values()]) for part in RESOURCE_TYPES}
     else:
-        for r in results:
-            groups[r.cluster.name] = cluster_parts(r.value)[0] if r.ok else None
+        groups = {r.cluster.name: powers[r.cluster.name][0] if r.ok else None for r in results}
     stamp = isoformat(from_unix(at))
     message = {
         "type": "power",
         "timestamp": stamp,
         "interval_seconds": topic.interval_seconds,
         "group_by": topic.group_by,
-        "clusters": [_outcome(r) for r in results],
+        "clusters": [{**_outcome(r), "power_watts": powers[r.cluster.name][0] if r.ok else None} for r in results],
         "total_power_watts": _known_sum(list(groups.values())),
         "groups": groups,
     }
@@ -99,7 +163,7 @@ def power_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
 
 def gpu_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
     """The ``gpus`` message (GPU rows of the accelerators API, filtered by node) at ``at``."""
-    results = fan_out(clusters, lambda client, cluster: fetch_gpus(client, cluster, at=at))
+    results = fan_out(clusters, lambda client, cluster: fetch_gpus(client, cluster, at))
     rows = [
         gpu_list_row(gpu) for r in results if r.ok for gpu in r.value if topic.node is None or gpu.node == topic.node
     ]

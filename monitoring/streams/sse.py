@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
@@ -134,6 +135,10 @@ def sse_view(kind: str):
 
     @require_GET
     async def view(request: HttpRequest) -> HttpResponse:
+        if not isinstance(request, ASGIRequest):
+            # Under a WSGI server Django would buffer the endless stream in full and hold a
+            # thread for ever: refuse instead (EventSource clients retry with backoff).
+            return _error(503, "streams_need_asgi", "Live streams are served by the ASGI server (daphne).")
         principal = await _principal(request)
         if principal is None:
             return _error(401, "not_authenticated", "Log in or send 'Authorization: Token <key>'.")

@@ -4,6 +4,10 @@
  * the device's cluster) and the metrics to draw on it (data-metrics, comma
  * separated, with data-labels). A metric without any sample is left out; when
  * none has data the figure says so (data-empty) instead of drawing an empty chart.
+ *
+ * Live values (GPU page): [data-gpu-live] names the node's GPU stream; each "gpus"
+ * message updates the KPI tiles marked data-live-field (power, temperature,
+ * utilization) in place, and the connection state is shown next to them.
  */
 (function () {
   "use strict";
@@ -39,4 +43,46 @@
   }
 
   document.querySelectorAll("figure[data-chart]").forEach(draw);
+
+  const DIGITS = {power_watts: 1, temperature_celsius: 0, utilization_percent: 0};
+
+  function setKpi(tile, value) {
+    const element = tile.querySelector(".value");
+    element.textContent = KCloudLive.format(value, DIGITS[tile.dataset.liveField]);
+    if (value != null) {
+      const unit = document.createElement("small");
+      unit.textContent = tile.dataset.unit;
+      element.append(" ", unit);
+    }
+    tile.dataset.liveValue = value == null ? "" : String(value);
+  }
+
+  function live(bar) {
+    if (!window.KCloudLive) return;
+    const state = bar.querySelector(".live-state");
+    const last = bar.querySelector(".live-last");
+    const tiles = document.querySelectorAll("[data-live-field]");
+    KCloudLive.open({
+      wsPath: bar.dataset.wsPath,
+      ssePath: bar.dataset.ssePath,
+      onState: (s, detail) => KCloudLive.showState(state, s, detail),
+      onMessage: message => {
+        if (message.type === "error" && message.cluster) {
+          last.textContent = message.cluster + " is not answering: " + message.message;
+          return;
+        }
+        if (message.type !== "gpus") return;
+        const gpu = (message.gpus || []).find(g => g.uuid === bar.dataset.uuid);
+        if (!gpu) {
+          last.textContent = "This GPU is not in the latest reading.";
+          return;
+        }
+        tiles.forEach(tile => setKpi(tile, gpu[tile.dataset.liveField]));
+        bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
+        last.textContent = "Updated " + message.timestamp.replace("T", " ").replace("Z", " UTC") + " · " + gpu.status;
+      },
+    });
+  }
+
+  document.querySelectorAll("[data-gpu-live]").forEach(live);
 })();

@@ -2,6 +2,7 @@
  *
  * KCloudCharts.timeSeries(element, {title, unit, series: [{label, points: [[ts, value|null], ...]}], stacked})
  *   draws a time-series chart; timestamps in seconds (UTC), values null for gaps.
+ *   Optional: colors (one per series, else the palette), xValues (an x-axis label function, else utcLabels).
  * KCloudCharts.fetchJSON(url) → Promise of the API answer (session cookie; errors as Error with the API message).
  * KCloudCharts.message(element, text, kind) shows a "not available" / error note instead of a chart.
  */
@@ -120,11 +121,11 @@
       tzDate: ts => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       scales: {x: {time: true}},
       // 24-hour UTC labels (operators read logs in UTC); date only where it changes.
-      axes: [{values: utcLabels}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
+      axes: [{values: options.xValues || utcLabels}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
       series: [{label: "time (UTC)", value: (u, v) => v == null ? "—" : stamp(v)}].concat(series.map((s, i) => ({
         label: s.label,
-        stroke: PALETTE[i % PALETTE.length],
-        fill: options.stacked ? PALETTE[i % PALETTE.length] + "55" : undefined,
+        stroke: (options.colors && options.colors[i]) || PALETTE[i % PALETTE.length],
+        fill: options.stacked ? ((options.colors && options.colors[i]) || PALETTE[i % PALETTE.length]) + "55" : undefined,
         width: 1.5,
         value: formatValue(options.unit),
         spanGaps: false,

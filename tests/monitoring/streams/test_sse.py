@@ -136,3 +136,15 @@ async def test_session_cookie_works(fleet_clusters, staff_session):
     _id, message = await client.next_event("power")
     assert list(message["groups"]) == ["busan-b"]
     await client.close()
+
+
+def test_a_wsgi_server_refuses_instead_of_buffering_for_ever(staff_user):
+    """Django's test client is WSGI: the endless stream would be buffered whole; 503 instead."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    response = client.get(POWER_SSE)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "streams_need_asgi"
+    assert REGISTRY.pollers == {}
