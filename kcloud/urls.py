@@ -10,7 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
 from kcloud.api.root import ApiRootView
 from kcloud.forms import StaffAuthenticationForm
-from kcloud.pages import placeholder
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -33,8 +32,7 @@ urlpatterns = [
     path("infrastructure/", include("infrastructure.urls")),
     path("hardware/", include("hardware.urls")),
     path("monitoring/", include("monitoring.urls")),
-    # Areas whose pages arrive with their issues; each says "not available yet".
-    placeholder("exports", "Exports", "exports-page"),
+    path("exports/", include("exports.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=StaffAuthenticationForm),

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from exports.api import report, views
+
+urlpatterns: list = [
+    path("export/formats", views.FormatsView.as_view(), name="api-export-formats"),
+    path("export/power", views.PowerExportView.as_view(), name="api-export-power"),
+    path("export/energy", views.EnergyExportView.as_view(), name="api-export-energy"),
+    path("export/metrics", views.MetricsExportView.as_view(), name="api-export-metrics"),
+    path("export/report", report.ReportExportView.as_view(), name="api-export-report"),
+]
