@@ -73,6 +73,10 @@ class Dataset:
         """``kcloud-<name>-<clusters>-<start>-<end>.<extension>``."""
         return export_filename(self.kind or self.name, self.requested, self.start, self.end, extension)
 
+    def failed_clusters(self) -> list[str]:
+        """Clusters that did not answer when the export began: their rows are missing, so the export is partial."""
+        return [c["name"] for c in self.clusters if c.get("status") != "ok"]
+
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 

@@ -101,7 +101,12 @@ class ExportView(APIView):
         reject_unknown(request.query_params, self.allowed_params)
         data, fmt = build_export(Principal.from_request(request), self.dataset, request.query_params, self.builder)
         chunks = render(data, fmt)
-        return download(request, chunks, data.filename(formats.extension(fmt)), formats.content_type(fmt))
+        response = download(request, chunks, data.filename(formats.extension(fmt)), formats.content_type(fmt))
+        # CSV has no place for the cluster outcomes the other formats carry: the headers
+        # say which clusters are in the file, so a missing cluster is never a silent gap.
+        response["X-KCloud-Clusters"] = ", ".join(f"{c['name']}={c['status']}" for c in data.clusters)
+        response["X-KCloud-Partial"] = "true" if data.failed_clusters() else "false"
+        return response
 
 
 class PowerExportView(ExportView):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from clusters.models import Cluster
+
 from tests.exports.readers import body_of, read
 from tests.monitoring.helpers import ENERGY, PARTS, close, get, window_end
 
@@ -270,3 +272,10 @@ def test_a_dead_cluster_makes_the_file_partial(api, make_cluster):
     assert "dead-cluster" not in {r["cluster"] for r in body["rows"]}
     power = json.loads(body_of(_export(api, "power", "json", **params, step="120s")))
     assert power["summary"]["missing_clusters"] == ["dead-cluster"]
+    # A CSV has no outcomes inside: its headers say which clusters it holds.
+    csv_response = _export(api, "energy", "csv", **params)
+    assert csv_response["X-KCloud-Partial"] == "true"
+    assert "dead-cluster=error" in csv_response["X-KCloud-Clusters"]
+    assert "seoul-a=ok" in csv_response["X-KCloud-Clusters"]
+    Cluster.objects.filter(name="dead-cluster").delete()
+    assert _export(api, "energy", "csv", **params)["X-KCloud-Partial"] == "false"

@@ -149,6 +149,8 @@ class Command(BaseCommand):
         from exports.writers import render
 
         data, fmt = build_export(principal, dataset, query, BUILDERS[dataset])
+        if failed := data.failed_clusters():
+            self.stderr.write(f"partial export: {', '.join(failed)} did not answer; their rows are missing")
         show = options["progress"]
         if show is None:
             show = (data.total_rows or 0) >= PROGRESS_ROWS
