@@ -6,7 +6,6 @@ import pytest
 from django.test import override_settings
 
 from clusters.models import Cluster
-
 from tests.exports.readers import body_of, read
 from tests.monitoring.helpers import ENERGY, PARTS, close, get, window_end
 
