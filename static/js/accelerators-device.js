@@ -59,28 +59,16 @@
 
   function live(bar) {
     if (!window.KCloudLive) return;
-    const state = bar.querySelector(".live-state");
     const last = bar.querySelector(".live-last");
     const tiles = document.querySelectorAll("[data-live-field]");
-    KCloudLive.open({
-      wsPath: bar.dataset.wsPath,
-      ssePath: bar.dataset.ssePath,
-      onState: (s, detail) => KCloudLive.showState(state, s, detail),
-      onMessage: message => {
-        if (message.type === "error" && message.cluster) {
-          last.textContent = message.cluster + " is not answering: " + message.message;
-          return;
-        }
-        if (message.type !== "gpus") return;
-        const gpu = (message.gpus || []).find(g => g.uuid === bar.dataset.uuid);
-        if (!gpu) {
-          last.textContent = "This GPU is not in the latest reading.";
-          return;
-        }
-        tiles.forEach(tile => setKpi(tile, gpu[tile.dataset.liveField]));
-        bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
-        last.textContent = "Updated " + message.timestamp.replace("T", " ").replace("Z", " UTC") + " · " + gpu.status;
-      },
+    KCloudLive.openGpus(bar, (gpus, message) => {
+      const gpu = gpus.find(g => g.uuid === bar.dataset.uuid);
+      if (!gpu) {
+        last.textContent = "This GPU is not in the latest reading.";
+        return null;
+      }
+      tiles.forEach(tile => setKpi(tile, gpu[tile.dataset.liveField]));
+      return "Updated " + message.timestamp.replace("T", " ").replace("Z", " UTC") + " · " + gpu.status;
     });
   }
 

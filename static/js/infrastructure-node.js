@@ -74,39 +74,25 @@
 
   function live(bar) {
     if (!window.KCloudLive) return;
-    const state = bar.querySelector(".live-state");
-    const last = bar.querySelector(".live-last");
     const sum = name => bar.querySelector('[data-live-sum="' + name + '"]');
-    KCloudLive.open({
-      wsPath: bar.dataset.wsPath,
-      ssePath: bar.dataset.ssePath,
-      onState: (s, detail) => KCloudLive.showState(state, s, detail),
-      onMessage: message => {
-        if (message.type === "error" && message.cluster) {
-          last.textContent = message.cluster + " is not answering: " + message.message;
-          return;
-        }
-        if (message.type !== "gpus") return;
-        const gpus = message.gpus || [];
-        gpus.forEach(gpu => {
-          const row = document.querySelector('tr[data-device="' + CSS.escape(gpu.uuid) + '"]');
-          if (!row) return;
-          row.querySelector("[data-live-power]").textContent = KCloudLive.format(gpu.power_watts, 1);
-          const badge = row.querySelector("[data-live-status] .badge");
-          badge.className = "badge badge-" + gpu.status;
-          badge.textContent = gpu.status;
-        });
-        const power = known(gpus.map(g => g.power_watts));
-        const util = known(gpus.map(g => g.utilization_percent));
-        const temp = known(gpus.map(g => g.temperature_celsius));
-        // A sum over GPUs that do not all report would be too low: unknown instead.
-        sum("power_watts").textContent = power.length === gpus.length && gpus.length
-          ? KCloudLive.format(power.reduce((a, b) => a + b, 0), 1) : "—";
-        sum("utilization_percent").textContent = util.length ? KCloudLive.format(util.reduce((a, b) => a + b, 0) / util.length, 0) : "—";
-        sum("temperature_celsius").textContent = temp.length ? KCloudLive.format(Math.max(...temp), 0) : "—";
-        bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
-        last.textContent = "updated " + message.timestamp.slice(11, 19) + " UTC";
-      },
+    KCloudLive.openGpus(bar, (gpus, message) => {
+      gpus.forEach(gpu => {
+        const row = document.querySelector('tr[data-device="' + CSS.escape(gpu.uuid) + '"]');
+        if (!row) return;
+        row.querySelector("[data-live-power]").textContent = KCloudLive.format(gpu.power_watts, 1);
+        const badge = row.querySelector("[data-live-status] .badge");
+        badge.className = "badge badge-" + gpu.status;
+        badge.textContent = gpu.status;
+      });
+      const power = known(gpus.map(g => g.power_watts));
+      const util = known(gpus.map(g => g.utilization_percent));
+      const temp = known(gpus.map(g => g.temperature_celsius));
+      // A sum over GPUs that do not all report would be too low: unknown instead.
+      sum("power_watts").textContent = power.length === gpus.length && gpus.length
+        ? KCloudLive.format(power.reduce((a, b) => a + b, 0), 1) : "—";
+      sum("utilization_percent").textContent = util.length ? KCloudLive.format(util.reduce((a, b) => a + b, 0) / util.length, 0) : "—";
+      sum("temperature_celsius").textContent = temp.length ? KCloudLive.format(Math.max(...temp), 0) : "—";
+      return "updated " + message.timestamp.slice(11, 19) + " UTC";
     });
   }
 

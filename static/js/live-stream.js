@@ -147,5 +147,29 @@
     return value.toLocaleString("en-US", {minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0});
   }
 
-  window.KCloudLive = {open, showState, format};
+  // The GPU and node pages' wiring of a gpus stream: the state badge, a failing
+  // cluster named in the status line, and each reading counted in data-updates
+  // (the browser tests wait on it). onGpus(gpus, message) returns the status line.
+  function openGpus(bar, onGpus) {
+    const state = bar.querySelector(".live-state");
+    const last = bar.querySelector(".live-last");
+    return open({
+      wsPath: bar.dataset.wsPath,
+      ssePath: bar.dataset.ssePath,
+      onState: (s, detail) => showState(state, s, detail),
+      onMessage: message => {
+        if (message.type === "error" && message.cluster) {
+          last.textContent = message.cluster + " is not answering: " + message.message;
+          return;
+        }
+        if (message.type !== "gpus") return;
+        const line = onGpus(message.gpus || [], message);
+        if (line === null) return;
+        bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
+        last.textContent = line;
+      },
+    });
+  }
+
+  window.KCloudLive = {open, openGpus, showState, format};
 })();
