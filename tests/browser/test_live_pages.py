@@ -238,3 +238,38 @@ def test_gpu_and_node_pages_update_live(live_page, asgi_server, fleet_prometheus
     assert live.locator('[data-live-sum="power_watts"]').inner_text() != "—"
     assert page.locator(f'tr[data-device="{gpu.uuid}"] [data-live-power]').inner_text() != "—"
     _shot(page, "live-node-detail")
+
+
+# Records every connection state the page shows, in order.
+RECORD_STATES = """
+window.__liveStates = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.querySelector(".live-state");
+  if (!el) return;
+  new MutationObserver(() => window.__liveStates.push(el.dataset.liveState))
+    .observe(el, {attributes: true, attributeFilter: ["data-live-state"]});
+});
+"""
+
+
+def test_a_broken_websocket_reconnects_and_the_chart_goes_on(live_page, asgi_server):
+    page = live_page()
+    page.add_init_script(RECORD_STATES)
+    connections = []
+
+    def through(ws):  # pass every WebSocket through to daphne, keeping hold of both ends
+        connections.append((ws, ws.connect_to_server()))
+
+    page.route_web_socket(lambda url: "/stream/power" in url, through)
+    page.goto(f"{asgi_server}/monitoring/live/?interval=1")
+    _wait_points(page, 2)
+    page_side, server_side = connections[0]
+    server_side.close()  # the server goes away mid-stream (a deploy, a proxy timeout)
+    page_side.close(code=1012, reason="service restart")
+    page.wait_for_function("() => window.__liveStates.includes('reconnecting')", timeout=10000)
+    before = _points(page)
+    _wait_points(page, before + 2)  # back, and the chart grows again
+    assert len(connections) == 2, "one new WebSocket after the break (backoff, not a storm)"
+    states = page.evaluate("window.__liveStates")
+    assert states[-1] == "live-ws", states
+    assert states.index("reconnecting") < len(states) - 1, states
