@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from clusters import capabilities
 from clusters.models import Cluster
 from clusters.prometheus.client import PrometheusClient
+from clusters.prometheus.errors import PrometheusError
 from clusters.prometheus.fanout import fan_out
 from clusters.prometheus.promql import regex
+from clusters.retention import parse_retention
 from kcloud.timeutil import utcnow
 
 
@@ -57,7 +59,18 @@ def _probe(client: PrometheusClient, cluster: Cluster) -> Probe:
         # lookups with "not implemented"; a grouping query works everywhere.
         result = client.query(f"group by (__name__) ({cluster.scope.sel(None, regex('__name__', '.+'))})")
         names = [s.labels["__name__"] for s in result.samples if "__name__" in s.labels]
-    return Probe(version=str(build.get("version", "")), capabilities=capabilities.detect(names))
+    found = capabilities.detect(names)
+    # A global querier's own retention says nothing about the remote data it serves.
+    found["retention_seconds"] = None if cluster.scope.matchers else _retention(client)
+    return Probe(version=str(build.get("version", "")), capabilities=found)
+
+
+def _retention(client: PrometheusClient) -> int | None:
+    # Only Prometheus itself answers runtimeinfo; a querier that does not is no less healthy.
+    try:
+        return parse_retention(client.runtimeinfo().get("storageRetention"))
+    except PrometheusError:
+        return None
 
 
 def check_clusters(clusters: Iterable[Cluster], *, save: bool = True) -> list[HealthReport]:

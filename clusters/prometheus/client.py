@@ -279,6 +279,17 @@ class PrometheusClient:
                 )
             return data
 
+    def runtimeinfo(self) -> dict:
+        """``GET /api/v1/status/runtimeinfo`` (storageRetention, ...); Prometheus itself, not every querier."""
+        with self._observe("runtimeinfo"):
+            body = self._call("GET", "/api/v1/status/runtimeinfo")
+            data = results.unwrap_data(self._json(body), cluster=self.name)
+            if not isinstance(data, dict):
+                raise PrometheusBadResponse(
+                    "unexpected Prometheus response: runtimeinfo is not an object", cluster=self.name
+                )
+            return data
+
     def ready(self) -> bool:
         """``GET /-/ready``: True on 2xx, False on any other HTTP status.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from clusters.prometheus.fanout import outcomes
+from clusters.retention import check_start
 from exports.dataset import Batch, Column, Dataset, unit_of
 from exports.datasets.common import span_parameters
 from kcloud.timeutil import isoformat
@@ -37,6 +38,7 @@ def _column(name: str) -> Column:
 def build(clusters: list, requested: list[str], params: Mapping[str, str]) -> Dataset:
     """Compute the energy table (as the JSON API does) and wrap it."""
     query = parse_energy_query(params)
+    check_start(clusters, query.start)
     window, end = query.window_seconds, query.end.timestamp()
     table = answers.energy_table(clusters, end, window, query.group_by, query.idle)
     present = set().union(*(row.keys() for row in table.rows)) if table.rows else {"cluster", "idle"}

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from clusters.prometheus.gcpause import gc_paused
+from clusters.retention import check_start
 from exports.dataset import Batch, Column, Dataset
 from exports.datasets.common import Batcher, check_points, span_parameters
 from kcloud.api.errors import BadParameter
@@ -68,6 +69,7 @@ def build(clusters: list, requested: list[str], params: Mapping[str, str]) -> Da
         raise BadParameter("resource", f"{spec.name} is a metric of {spec.resource}, not of {resource}.")
     entity = RESOURCES[resource]
     span = parse_time_range(params, default_span=timedelta(hours=24), min_step=MIN_STEP_SECONDS)
+    check_start(clusters, span.start)
     start, end, step = span.start.timestamp(), span.end.timestamp(), span.step_seconds
     check_points(span.points, step)
 

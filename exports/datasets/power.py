@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from clusters.prometheus.fanout import outcomes
+from clusters.retention import check_start
 from exports.dataset import Batch, Chart, Column, Dataset
 from exports.datasets.common import Batcher, check_points, span_parameters
 from kcloud.timeutil import from_unix, isoformat
@@ -43,6 +44,7 @@ def _label(row: dict, fields: tuple[str, ...]) -> str:
 def build(clusters: list, requested: list[str], params: Mapping[str, str]) -> Dataset:
     """Fetch the series (as the JSON API does) and wrap them; 400 above the point limit."""
     query = parse_series_query(params)
+    check_start(clusters, query.span.start)
     span = query.span
     fields = GROUP_FIELDS[query.group_by]
     start, end, step = span.start.timestamp(), span.end.timestamp(), span.step_seconds

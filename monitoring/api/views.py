@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from clusters.prometheus.cache import align
 from clusters.prometheus.fanout import fan_out, outcomes
+from clusters.retention import check_start
 from infrastructure.api.common import CLUSTER, PAGE, TIME, DomainView
 from infrastructure.services import common
 from kcloud.api.errors import BadParameter
@@ -93,6 +94,7 @@ class PowerBreakdownView(DomainView):
         by = parse_choice("by", request.query_params.get("by"), breakdown.BYS, default="cluster")
         window = parse_window(request)
         clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        check_start(clusters, from_unix(at - window), "window")
         sites = sites_of(clusters)
         results = power.fan_out_now(clusters, sites, at, window)
         rows, totals = breakdown.breakdown(results, sites, by)
@@ -122,7 +124,9 @@ class EnergyView(DomainView):
         self.check_params()
         query = parse_energy_query(request.query_params)
         window, end = query.window_seconds, query.end.timestamp()
-        table = answers.energy_table(self.clusters(), end, window, query.group_by, query.idle)
+        clusters = self.clusters()
+        check_start(clusters, query.start)
+        table = answers.energy_table(clusters, end, window, query.group_by, query.idle)
         span = {"start": isoformat(query.start), "end": isoformat(query.end), "window_seconds": window}
         totals = {**table.totals, **span}
         extra = {"totals": totals, "group_by": query.group_by, "idle": query.idle}
@@ -164,6 +168,7 @@ class EfficiencyView(DomainView):
         clusters = self.clusters()
         # The window ends on its integration grid, so answers are reproducible and cacheable.
         end = align(common.evaluation_time(self.eval_time()), queries.subquery_step(window))
+        check_start(clusters, from_unix(end - window), "window")
         sites = sites_of(clusters)
         results = fan_out(
             clusters, lambda client, c: efficiency.fetch_efficiency(client, c, sites[c.name], end, window)
@@ -199,7 +204,9 @@ class PowerTimeseriesView(DomainView):
         query = parse_series_query(request.query_params)
         span = query.span
         start, end, step = span.start.timestamp(), span.end.timestamp(), span.step_seconds
-        series = answers.power_series(self.clusters(), start, end, step, query.group_by)
+        clusters = self.clusters()
+        check_start(clusters, span.start)
+        series = answers.power_series(clusters, start, end, step, query.group_by)
         missing = series.missing
         extra = {
             "group_by": query.group_by,
@@ -252,6 +259,7 @@ class MetricTimeseriesView(DomainView):
         spec, group_by = metrics.resolve(q.get("metric"), q.get("group_by"))
         span = parse_time_range(q, default_span=timedelta(hours=24), min_step=MIN_STEP_SECONDS)
         clusters = self.clusters()
+        check_start(clusters, span.start)
         series = metrics.fetch_metric_series(
             clusters, spec, group_by, span.start.timestamp(), span.end.timestamp(), span.step_seconds
         )
