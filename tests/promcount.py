@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,13 @@ def counting_requests(monkeypatch) -> Iterator[Counter]:
 
     counts: Counter = Counter()
     original = client.record_request
+    # Requests of one answer run in several threads (fan-out workers, a service's own
+    # pool); ``counts[x] += 1`` is a read-modify-write that can lose an update.
+    lock = threading.Lock()
 
     def count(cluster, endpoint, outcome, seconds):
-        counts[cluster] += 1
+        with lock:
+            counts[cluster] += 1
         original(cluster, endpoint, outcome, seconds)
 
     monkeypatch.setattr(client, "record_request", count)
