@@ -340,10 +340,13 @@ def fetch_metric_series(
     if _by_allocation(spec, group_by):
         names = ("cluster", "namespace")
     rows = []
+    # Every row shares the grid: convert its instants once, not once per row (millions of points in an export).
+    grid = [(_ts(ts), ts) for ts in stamps]
+    agg = spec.aggregation
     for key in sorted(groups, key=_sort_key):
         acc = groups[key]
         row: dict = dict(zip(names, key, strict=True))
-        row["points"] = [[_ts(ts), _value(acc.get(ts), spec.aggregation)] for ts in stamps]
+        row["points"] = [[shown, _value(acc.get(ts), agg)] for shown, ts in grid]
         rows.append(row)
-    totals = [[_ts(ts), _value(total.get(ts), spec.aggregation)] for ts in stamps]
+    totals = [[shown, _value(total.get(ts), agg)] for shown, ts in grid]
     return MetricSeries(spec, group_by, step, stamps, rows, totals, results)
