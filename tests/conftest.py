@@ -64,6 +64,13 @@ def partner_user(django_user_model):
 
 
 @pytest.fixture
+def staff_client(client, staff_user):
+    """Django's test client logged in as staff (the HTML pages)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def staff_api(staff_user) -> APIClient:
     client = APIClient()
     client.force_authenticate(staff_user)

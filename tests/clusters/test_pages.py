@@ -12,16 +12,10 @@ from html import unescape
 
 import pytest
 
+from tests.pagehtml import TAG_RE, table_rows
+from tests.pagehtml import get_html as _get
+
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
-
-CELL_RE = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
-TAG_RE = re.compile(r"<[^>]+>")
-
-
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
 
 
 @pytest.fixture
@@ -32,19 +26,6 @@ def economics(fleet_clusters):
     seoul.electricity_price_per_kwh, seoul.currency = Decimal("150"), "KRW"
     seoul.save()
     return by_name
-
-
-def _get(client, url: str, expect: int = 200, **params) -> str:
-    response = client.get(url, params)
-    assert response.status_code == expect, response.content[:800]
-    return response.content.decode()
-
-
-def _rows(html: str, attr: str = "cluster") -> dict[str, list[str]]:
-    out = {}
-    for key, body in re.findall(rf'<tr[^>]* data-{attr}="([^"]+)"[^>]*>(.*?)</tr>', html, re.S):
-        out[unescape(key)] = [" ".join(unescape(TAG_RE.sub("", c)).split()) for c in CELL_RE.findall(body)]
-    return out
 
 
 def _fact(html: str, name: str) -> str:
@@ -82,7 +63,7 @@ def test_detail_page_unknown_dead_and_links(staff_client, fleet_clusters, make_c
 def test_compare_page_rows_match_the_api(staff_client, staff_api, economics, make_cluster):
     make_cluster("dead-cluster")
     html = _get(staff_client, "/clusters/compare/", window="1h")
-    rows = _rows(html)
+    rows = table_rows(html, "cluster")
     assert set(rows) == {"seoul-a", "busan-b", "daejeon-c", "dead-cluster"}
     assert "Not answering" in rows["dead-cluster"][0] + " ".join(rows["dead-cluster"])
     api = {r["cluster"]: r for r in staff_api.get("/api/v1/clusters/compare", {"window": "1h"}).json()["results"]}
@@ -101,7 +82,7 @@ def test_compare_page_bad_window_is_a_message(staff_client, db):
 def test_overview_shows_power_per_cluster_and_a_dead_one(staff_client, staff_api, economics, make_cluster):
     make_cluster("dead-cluster")
     html = _get(staff_client, "/")
-    rows = _rows(html)
+    rows = table_rows(html, "cluster")
     assert {"seoul-a", "busan-b", "daejeon-c", "dead-cluster"} <= set(rows)
     assert "Not answering" in " ".join(rows["dead-cluster"])
     assert "Partial totals" in html

@@ -15,12 +15,6 @@ from exports.formats import DESCRIPTIONS
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
 def _redirect(client, **params) -> tuple[str, dict]:
     response = client.get("/exports/download", params)
     assert response.status_code == 302, response.content

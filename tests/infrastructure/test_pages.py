@@ -23,12 +23,6 @@ CELL_RE = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
 TAG_RE = re.compile(r"<[^>]+>")
 
 
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
 def _get(client, url: str, expect: int = 200, **params) -> str:
     response = client.get(url, params)
     assert response.status_code == expect, response.content[:800]

@@ -8,23 +8,15 @@ with partial totals, and bad parameters as a message on the page (400, never 500
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from html import unescape
 
 import pytest
 from django.urls import reverse
 
+from tests.pagehtml import get_html as _get
+from tests.pagehtml import table_rows
+
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
-
-CELL_RE = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
-TAG_RE = re.compile(r"<[^>]+>")
-
-
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
 
 
 @pytest.fixture
@@ -42,20 +34,6 @@ def economics(fleet_clusters):
     return by_name
 
 
-def _get(client, url: str, expect: int = 200, **params) -> str:
-    response = client.get(url, params)
-    assert response.status_code == expect, response.content[:800]
-    return response.content.decode()
-
-
-def _rows(html: str, attr: str) -> dict[str, list[str]]:
-    """``{data-<attr> value: [cell text, ...]}`` of a page's table rows."""
-    out = {}
-    for key, body in re.findall(rf'<tr[^>]* data-{attr}="([^"]+)"[^>]*>(.*?)</tr>', html, re.S):
-        out[unescape(key)] = [" ".join(unescape(TAG_RE.sub("", c)).split()) for c in CELL_RE.findall(body)]
-    return out
-
-
 def _number(text: str) -> float:
     return float(text.split()[0].replace(",", ""))
 
@@ -69,7 +47,7 @@ def test_anonymous_users_are_sent_to_login(client, db):
 
 def test_power_page_shows_each_cluster_with_pue_carbon_and_cost(staff_client, economics, fleet_prometheus):
     html = _get(staff_client, reverse("monitoring-page"))
-    rows = _rows(html, "cluster")
+    rows = table_rows(html, "cluster")
     assert set(rows) == {"seoul-a", "busan-b", "daejeon-c"}
     for cells in rows.values():
         assert _number(cells[1]) > 0  # IT power now
@@ -87,14 +65,14 @@ def test_power_page_shows_each_cluster_with_pue_carbon_and_cost(staff_client, ec
     for resource in ("gpu", "npu", "cpu", "dram", "other"):
         assert f'data-resource="{resource}"' in html
     running = {p.namespace for c in fleet_prometheus.fleet.clusters for p in c.pods if p.running}
-    top = _rows(html, "namespace")
+    top = table_rows(html, "namespace")
     assert top and set(top) <= running
 
 
 def test_power_page_with_a_dead_cluster_is_partial(staff_client, fleet_clusters, make_cluster):
     make_cluster("dead-cluster")
     html = _get(staff_client, reverse("monitoring-page"))
-    rows = _rows(html, "cluster")
+    rows = table_rows(html, "cluster")
     assert rows["dead-cluster"][0] == "dead-cluster error"
     assert rows["dead-cluster"][1].startswith("Not answering")
     assert "1 of 4 clusters not answering" in html
@@ -109,8 +87,8 @@ def test_power_page_unknown_cluster_is_a_message(staff_client, fleet_clusters):
 
 def test_breakdown_by_cluster_adds_up(staff_client, fleet_clusters, fleet_prometheus):
     html = _get(staff_client, reverse("monitoring-breakdown"), by="cluster", window="1h")
-    rows = _rows(html, "kind")
-    groups = _rows(html, "key")
+    rows = table_rows(html, "kind")
+    groups = table_rows(html, "key")
     assert {"seoul-a", "busan-b", "daejeon-c"} <= set(groups)
     total = rows["total"]
     parts = [groups[name][1] for name in ("seoul-a", "busan-b", "daejeon-c")]
@@ -125,7 +103,7 @@ def test_breakdown_by_namespace_lists_the_fleets_namespaces(staff_client, fleet_
     fleet = fleet_prometheus.fleet
     namespace = next(p.namespace for p in fleet.clusters[0].pods if p.running)
     html = _get(staff_client, reverse("monitoring-breakdown"), by="namespace", window="6h")
-    groups = _rows(html, "key")
+    groups = table_rows(html, "key")
     assert namespace in groups
     assert groups[namespace][1] in {"seoul-a", "busan-b", "daejeon-c"}
     assert 'data-kind="idle"' in html and 'data-kind="unattributed"' in html
@@ -146,7 +124,7 @@ def test_energy_report_by_namespace(staff_client, economics, fleet_prometheus):
     fleet = fleet_prometheus.fleet
     pod = next(p for p in fleet.clusters[0].pods if p.running)
     html = _get(staff_client, reverse("monitoring-energy"), group_by="namespace", cluster=fleet.clusters[0].name)
-    rows = _rows(html, "row")
+    rows = table_rows(html, "row")
     assert f"{fleet.clusters[0].name}/{pod.namespace}" in rows
     assert any(key.split("/")[1] == "Idle" for key in rows)  # idle=node: the nodes' idle energy has rows
     assert _number(rows["total"][6]) > 0  # IT kWh
@@ -157,7 +135,7 @@ def test_energy_report_by_namespace(staff_client, economics, fleet_prometheus):
 
 def test_energy_report_rows_add_up_to_the_total(staff_client, economics, fleet_prometheus):
     html = _get(staff_client, reverse("monitoring-energy"), group_by="cluster")
-    rows = _rows(html, "row")
+    rows = table_rows(html, "row")
     total = rows.pop("total")
     assert {key.split("/")[0] for key in rows} == {"seoul-a", "busan-b", "daejeon-c"}
     for column in (2, 3, 4, 5, 6):  # CPU, DRAM, GPU, NPU, IT kWh (cluster rows have no Cluster column)
@@ -171,7 +149,7 @@ def test_energy_report_by_cluster_between_dates(staff_client, economics, fleet_p
 
     today = utcnow().date().isoformat()
     html = _get(staff_client, reverse("monitoring-energy"), group_by="cluster", start=today, end=today, idle="share")
-    rows = _rows(html, "row")
+    rows = table_rows(html, "row")
     assert {"seoul-a/seoul-a", "busan-b/busan-b", "daejeon-c/daejeon-c"} <= set(rows)
     seoul, daejeon = rows["seoul-a/seoul-a"], rows["daejeon-c/daejeon-c"]
     assert seoul[7] == "1.50 configured" and seoul[9].endswith("KRW")
@@ -197,11 +175,11 @@ def test_energy_report_empty_date_fields_mean_the_last_24_hours(staff_client, fl
     html = _get(staff_client, reverse("monitoring-energy"), start="", end="", group_by="node", idle="node")
     assert "(24.0 h)" in html and 'name="start" value=""' in html
     nodes = {n.name for n in fleet_prometheus.fleet.nodes.values()}
-    assert nodes & {key.split("/")[1] for key in _rows(html, "row") if key != "total"}
+    assert nodes & {key.split("/")[1] for key in table_rows(html, "row") if key != "total"}
 
 
 def test_breakdown_keeps_a_custom_window(staff_client, fleet_clusters, fleet_prometheus):
     html = _get(staff_client, reverse("monitoring-breakdown"), by="resource_type", window="2h")
     assert '<option value="2h" selected>2h</option>' in html
     assert "Energy, 2 hours (kWh)" in html
-    assert {"GPU", "NPU", "CPU", "DRAM"} == set(_rows(html, "key"))
+    assert {"GPU", "NPU", "CPU", "DRAM"} == set(table_rows(html, "key"))
