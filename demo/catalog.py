@@ -1,7 +1,7 @@
 """Static facts the fleet is built from: accelerator models, names, versions.
 
 Power levels are fractions of the (TDP - idle) range measured on the real H200
-trace (``../shared/fixtures/real-gpu``): compute-bound 678.9 W and memory-bound
+trace (``demo/reference/real-gpu``): compute-bound 678.9 W and memory-bound
 415.8 W against 80.4 W idle and a 700 W limit, then a fall to ~123 W that
 decays slowly.  Other models reuse those fractions with their own TDP/idle.
 """

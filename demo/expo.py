@@ -6,7 +6,7 @@ format floats with Go's ``strconv.FormatFloat(v, 'g', -1, 64)``; dcgm-exporter
 uses a Go template with a fixed label order and ``%f``/``%d`` values;
 kube-state-metrics writes labels in its store's order with Go ``'g'`` values.
 These helpers reproduce those details so that the output is byte-compatible in
-shape with the real exporters (see ``../shared/fixtures/exporters``).
+shape with the real exporters (see ``docs/EXPORTERS.md`` and ``tests/fixtures/exporters``).
 """
 
 from __future__ import annotations

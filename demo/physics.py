@@ -8,7 +8,7 @@ and the exporters' energy counters are literally ``F(t) - F(start)`` of the same
 function.  That is what lets tests assert "counter increase == ground truth".
 
 The segment shapes follow the real H200 trace in
-``../shared/fixtures/real-gpu/``: a flat compute-bound phase near the power
+``demo/reference/real-gpu/``: a flat compute-bound phase near the power
 limit with a small ripple, a flat memory-bound phase, then a drop to slightly
 above idle that decays slowly (the "idle-end" phase of the trace).
 """

@@ -27,7 +27,7 @@ RESULT_TYPES = ("vector", "matrix", "scalar", "string")
 # DCGM_INT64_BLANK = 0x7ffffffffffffff0 and DCGM_FP64_BLANK = 2**47, each followed
 # by a few related codes (NOT_FOUND = +1, NOT_SUPPORTED = +2, NOT_PERMISSIONED = +3).
 #
-# The dcgm-exporter fixtures (../shared/fixtures/exporters/dcgm-exporter/METRICS.md)
+# dcgm-exporter (docs/EXPORTERS.md)
 # say current exporters *skip* blank values, so the series is simply absent; the
 # checks below are defence in depth for older exporters and other DCGM paths.
 #

@@ -6,7 +6,7 @@ Hostname|hostname, DCGM_FI_DRIVER_VERSION, container, namespace, pod``), int64
 fields print with ``%d`` and doubles with ``%f``.  Kubernetes labels appear only
 on GPUs (or MIG instances) allocated to a pod.  Under MIG every field repeats per
 GPU instance; device-level ones (power, energy, temperatures, clocks) carry the
-same value on each copy.  See ``../shared/fixtures/exporters/dcgm-exporter``.
+same value on each copy.  See ``docs/EXPORTERS.md``.
 """
 
 from __future__ import annotations

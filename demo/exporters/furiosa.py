@@ -4,7 +4,7 @@ Device-wise families (alive, temperature, power) carry ``core="0-7"`` for a whol
 card; a partitioned card is emitted once whole (no pod labels) and once per
 partition (``core="0-3"`` + the pod holding it), so consumers must de-duplicate.
 Per-core families carry ``core="0".."7"`` and the pod of the partition owning
-the core.  See ``../shared/fixtures/exporters/furiosa-metrics-exporter``.
+the core.  See ``docs/EXPORTERS.md``.
 """
 
 from __future__ import annotations

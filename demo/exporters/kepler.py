@@ -1,4 +1,4 @@
-"""Kepler, both generations (see ``../shared/fixtures/exporters/kepler/METRICS.md``).
+"""Kepler, both generations (see ``docs/EXPORTERS.md``).
 
 * 0.7.x: ``kepler_{node,container}_<zone>_joules_total`` counters with ``mode``
   (``dynamic``/``idle``) and const ``source``; node series carry ``instance`` and

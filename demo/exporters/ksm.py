@@ -4,7 +4,7 @@ KSM writes labels in its store's order (default object keys first: ``node`` for
 nodes, ``namespace, pod, uid`` for pods), not alphabetically, values with Go
 ``'g'``, and prefixes the HELP of stable metrics with ``[STABLE]``.  The only
 time-dependent part is the stopped node's Ready condition (``unknown`` 40 s after
-it stops).  See ``../shared/fixtures/exporters/kube-state-metrics/METRICS.md``.
+it stops).  See ``docs/EXPORTERS.md``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 client_golang (labels sorted); Kubernetes labels ``namespace/pod/container`` are
 present on every device and empty strings on unallocated ones (no filtering).
 v0.2.x: no ``smc_version`` label (the README examples are stale), DRAM in bytes,
-temperature in °C and power in W.  See ``../shared/fixtures/exporters/rbln-metrics-exporter``.
+temperature in °C and power in W.  See ``docs/EXPORTERS.md``.
 """
 
 from __future__ import annotations

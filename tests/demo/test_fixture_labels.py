@@ -1,9 +1,9 @@
 """Per-metric label sets (and, where the exporter fixes it, label order) match the real exporters.
 
-Real samples and format notes live in ``../shared/fixtures/exporters/`` beside
-the repository.  Where a fixture file exists we parse it at test time; where
-only METRICS.md exists, the documented label set is encoded below with a
-comment citing it.
+Real samples live in ``tests/fixtures/exporters/`` (their origins are in the
+README there; what they mean is in ``docs/EXPORTERS.md``).  Where a sample file
+exists we parse it at test time; where an exporter publishes none (Kepler,
+kube-state-metrics), the label set read from its source is encoded below.
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ import pytest
 from demo.expo import parse_samples
 from demo.fleet import build_fleet
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "exporters"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exporters"
 EPOCH = 1_764_115_200.0
 T = EPOCH + 2 * 3600 + 17
 
 
 @pytest.fixture(scope="module")
 def fixtures() -> Path:
-    if not FIXTURES.is_dir():
-        pytest.fail(
-            f"exporter fixtures not found at {FIXTURES}: the shared/ folder must sit beside the repository "
-            "(…/shared/fixtures/exporters), as on the development machines and in CI"
-        )
     return FIXTURES
 
 
@@ -75,7 +70,7 @@ def _is_subsequence(small: tuple[str, ...], big: tuple[str, ...]) -> bool:
 
 
 # -- dcgm-exporter --------------------------------------------------------------
-# Order from METRICS.md ("Labels on a GPU series (in emitted order)"); Hostname is
+# Order from docs/EXPORTERS.md ("Labels on a GPU series (in emitted order)"); Hostname is
 # spelled `hostname` by newer builds; err_code/err_msg sort inside the attributes.
 DCGM_ORDER = (
     "gpu",
@@ -154,7 +149,7 @@ def test_furiosa_label_sets_match_readme_examples(fixtures, emitted):
         for k, v in _fixture_sets(fixtures / "furiosa-metrics-exporter" / f).items():
             fx[k] |= v
     pod_labels = {"container", "namespace", "pod"}
-    # METRICS.md: empty labels are dropped, so an unallocated device lacks the pod labels.
+    # docs/EXPORTERS.md: empty labels are dropped, so an unallocated device lacks the pod labels.
     fx_norm = {m: {frozenset(s) - pod_labels for s in sets} for m, sets in fx.items()}
     ours = emitted["furiosa"]
     assert set(ours) == set(fx)
@@ -166,7 +161,7 @@ def test_furiosa_label_sets_match_readme_examples(fixtures, emitted):
 
 
 # -- rebellions -----------------------------------------------------------------------
-# METRICS.md: six gauges per naming scheme; `smc_version` in the README examples is stale (removed in e30c169).
+# docs/EXPORTERS.md: six gauges per naming scheme; `smc_version` in the README examples is stale (removed in e30c169).
 RBLN_LEGACY = {
     "RBLN_DEVICE_STATUS:" + n for n in ("TEMPERATURE", "CARD_POWER", "DRAM_USED", "DRAM_TOTAL", "UTILIZATION", "HEALTH")
 }
@@ -190,9 +185,9 @@ def test_rebellions_names_and_labels(fixtures, emitted):
 # -- ipmi -------------------------------------------------------------------------------
 def test_ipmi_label_sets_match_docs_examples(fixtures, emitted):
     fx = _fixture_sets(fixtures / "ipmi_exporter" / "docs-metrics-examples.prom")
-    # METRICS.md: the doc example lacks bmc_url, which the code always emits.
+    # docs/EXPORTERS.md: the doc example lacks bmc_url, which the code always emits.
     fx["ipmi_bmc_info"] = {("bmc_url", *k) for k in fx["ipmi_bmc_info"]}
-    # METRICS.md table for families the doc example does not show.
+    # docs/EXPORTERS.md table for families the doc example does not show.
     documented = {
         "ipmi_up": {("collector",)},
         "ipmi_dcmi_power_consumption_watts": {()},
@@ -203,12 +198,12 @@ def test_ipmi_label_sets_match_docs_examples(fixtures, emitted):
     ours = emitted["ipmi"]
     for metric, sets in ours.items():
         want = fx.get(metric) or documented.get(metric)
-        assert want is not None, f"{metric} is neither in the docs example nor in METRICS.md"
+        assert want is not None, f"{metric} is neither in the docs example nor in docs/EXPORTERS.md"
         assert sets == want, metric
 
 
 # -- cadvisor ----------------------------------------------------------------------------
-# METRICS.md: kubelet /metrics/cadvisor replaces labels with container,id,image,name,namespace,pod.
+# docs/EXPORTERS.md: kubelet /metrics/cadvisor replaces labels with container,id,image,name,namespace,pod.
 CADVISOR = {
     "container_cpu_usage_seconds_total": ("container", "cpu", "id", "image", "name", "namespace", "pod"),
     "container_memory_working_set_bytes": ("container", "id", "image", "name", "namespace", "pod"),
@@ -236,7 +231,7 @@ def test_libvirt_label_sets_match_readme_example(fixtures, emitted):
         assert sets == fx[metric], metric
 
 
-# METRICS.md (exporters/nova.go label sets; client_golang sorts them on output).
+# docs/EXPORTERS.md (exporters/nova.go label sets; client_golang sorts them on output).
 NOVA = {
     "openstack_nova_server_status": {
         "id",
@@ -284,12 +279,12 @@ def test_node_exporter_rapl_labels(fixtures, emitted):
         assert sets == fx.get(metric, {("index", "path")}), metric
 
 
-# -- kepler (METRICS.md only) ------------------------------------------------------------------
-# METRICS.md section A (0.7.x): container series = container_id, pod_name, container_name,
+# -- kepler (no sample upstream; docs/EXPORTERS.md) ------------------------------------------------------------------
+# docs/EXPORTERS.md section A (0.7.x): container series = container_id, pod_name, container_name,
 # container_namespace, mode (+ const source); node series = package, instance, mode (+ source).
 K07_CONTAINER = {"container_id", "container_name", "container_namespace", "mode", "pod_name", "source"}
 K07_NODE = {"instance", "mode", "package", "source"}
-# METRICS.md section B (0.10+): const node_name on every power/energy metric.
+# docs/EXPORTERS.md section B (0.10+): const node_name on every power/energy metric.
 K010 = {
     "kepler_node_cpu": {"node_name", "path", "zone"},
     "kepler_pod_cpu": {"node_name", "pod_id", "pod_name", "pod_namespace", "state", "zone"},
@@ -320,8 +315,8 @@ def test_kepler_label_sets_per_metrics_md(emitted):
     assert seen07 and seen010
 
 
-# -- kube-state-metrics (METRICS.md only; order matters) ------------------------------------------
-# METRICS.md table "labels in emitted order".
+# -- kube-state-metrics (no sample upstream; order matters) ------------------------------------------
+# docs/EXPORTERS.md table "labels in emitted order".
 KSM = {
     "kube_node_info": (
         "node",
