@@ -46,11 +46,14 @@ def test_h200_model_matches_the_real_board(meta, trace):
 def test_phase_fractions_come_from_the_trace(trace):
     idle, limit = _mean_power(trace, "idle-start"), catalog.GPU_MODELS["H200"].tdp_watts
     span = limit - idle
-    assert catalog.COMPUTE_FRAC == pytest.approx((_mean_power(trace, "compute-bf16-matmul") - idle) / span, abs=0.002)
-    assert catalog.MEMORY_FRAC == pytest.approx((_mean_power(trace, "memory-bound-copy") - idle) / span, abs=0.002)
+    compute = (_mean_power(trace, "compute-bf16-matmul") - idle) / span
+    memory = (_mean_power(trace, "memory-bound-copy") - idle) / span
+    assert compute == pytest.approx(catalog.COMPUTE_FRAC, abs=0.002)
+    assert memory == pytest.approx(catalog.MEMORY_FRAC, abs=0.002)
     # The step down after load: the idle-end readings once the first (still loaded) one has passed.
     after = [float(r["power_w"]) for r in trace if r["phase"] == "idle-end"][1:]
-    assert catalog.DECAY_FRAC == pytest.approx((sum(after) / len(after) - idle) / span, abs=0.005)
+    decay = (sum(after) / len(after) - idle) / span
+    assert decay == pytest.approx(catalog.DECAY_FRAC, abs=0.005)
 
 
 def test_energy_counter_agrees_with_the_power_integral(trace):
