@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served from static/ (no CDN)
     "channels",
     "kcloud.auth",
     "clusters",
@@ -211,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "kcloud.api.renderers.KCloudBrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "kcloud.api.pagination.KCloudPagination",
     "PAGE_SIZE": 100,
@@ -238,6 +239,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs must work on a closed network: pinned assets from drf-spectacular-sidecar,
+    # and no call to the public spec validator. (No ReDoc: its bundle always loads a logo
+    # from a CDN.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True, "displayRequestDuration": True},
 }
 
 # --- Prometheus adapter ----------------------------------------------------------

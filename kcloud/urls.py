@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
 from kcloud.api.root import ApiRootView
@@ -14,7 +14,8 @@ from kcloud.forms import StaffAuthenticationForm
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Split view: the page's script is a separate static-like request (no inline script).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clusters.api.urls")),
     path("", include("accelerators.api.urls")),
     path("", include("infrastructure.api.urls")),

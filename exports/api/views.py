@@ -187,9 +187,6 @@ class MetricsExportView(ExportView):
 class FormatsView(APIView):
     """The export formats, their content types, and which dataset allows which."""
 
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = IgnoreFormatParameter
-
     @extend_schema(operation_id="export_formats", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         reject_unknown(request.query_params, ())

@@ -11,15 +11,33 @@ from collections.abc import Sequence
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from kcloud.api.params import parse_int
 from kcloud.timeutil import isoformat, utcnow
+
+# Far beyond any real list, small enough that no arithmetic on it misbehaves.
+MAX_PAGE_NUMBER = 1_000_000
 
 
 class KCloudPagination(PageNumberPagination):
-    """``page`` and ``page_size`` (default 100, at most 1000)."""
+    """``page`` and ``page_size`` (default 100, at most 1000); a malformed value is a 400 naming it.
+
+    DRF would silently fall back to the default page size for ``page_size=abc``
+    and answer ``page=abc`` with a 404: a typo must not look like an answer.
+    """
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        return parse_int("page_size", raw, minimum=1, maximum=self.max_page_size, default=self.page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        parse_int(
+            self.page_query_param, request.query_params.get(self.page_query_param), minimum=1, maximum=MAX_PAGE_NUMBER
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data, clusters: Sequence[dict] | None = None) -> Response:
         return Response(

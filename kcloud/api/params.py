@@ -179,6 +179,19 @@ def parse_float(name: str, value: str | None, *, minimum: float | None = None) -
     return number
 
 
+def parse_int(name: str, value: str | None, *, minimum: int, maximum: int, default: int | None = None) -> int | None:
+    """A whole number within ``[minimum, maximum]`` (or absent → default)."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadParameter(name, f"{value!r} is not a whole number.") from None
+    if not minimum <= number <= maximum:
+        raise BadParameter(name, f"must be from {minimum} to {maximum}.")
+    return number
+
+
 def parse_k8s_name(name: str, value: str, *, label: bool = False) -> str:
     """A Kubernetes object name (DNS-1123 subdomain) or, with ``label``, a DNS-1123 label (namespaces)."""
     pattern = _K8S_LABEL_RE if label else _K8S_NAME_RE

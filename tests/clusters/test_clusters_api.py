@@ -72,4 +72,8 @@ def test_pagination_limits(staff_api, make_cluster):
     body = staff_api.get("/api/v1/clusters", {"page_size": 2, "page": 2}).json()
     assert body["count"] == 5 and len(body["results"]) == 2 and body["previous"] and body["next"]
     assert staff_api.get("/api/v1/clusters", {"page": 99}).status_code == 404
-    assert staff_api.get("/api/v1/clusters", {"page": "abc"}).status_code == 404
+    # A malformed number is a 400 naming the parameter, not a silent default or a "not found".
+    for params in ({"page": "abc"}, {"page": 0}, {"page_size": "abc"}, {"page_size": 0}, {"page_size": 5000}):
+        response = staff_api.get("/api/v1/clusters", params)
+        assert response.status_code == 400, params
+        assert response.json()["error"]["details"]["parameter"] == next(iter(params))
