@@ -7,8 +7,11 @@ This is the interface other domains build on (node and pod power use
   ``fetch_accelerators(client, cluster)`` run inside ``fan_out`` workers: no
   database access, and **two** PromQL requests per cluster whatever the fleet
   size (:func:`accelerators.queries.live_gauges` and
-  :func:`accelerators.queries.last_seen`), evaluated at one aligned instant;
-  the merged inventory is cached for the live window and shared by all three.
+  :func:`accelerators.queries.last_seen_and_placement`), evaluated at one
+  aligned instant; the merged inventory is cached for the live window and
+  shared by all three. Each device's node and the pod holding it come from
+  :mod:`clusters.placement` (whatever labels the scrape setup left), and the
+  cluster's placement travels with the inventory for other services to reuse.
 * GPU error counters (``xid_errors``, ``pcie_replay_total``, ``remapped_rows_*``)
   are fetched only for a single device (``uuid=``); in lists they are ``None``.
 * Power attribution (``Allocation.share``): a whole device held by a pod -> 1.0;
@@ -18,9 +21,11 @@ This is the interface other domains build on (node and pod power use
   (``0-3`` of 8 -> 0.5). Multiply by the device's ``power_watts``.
 * ``status``: ``unavailable`` when the device reported within the last hour but
   has no fresh sample (``last_seen`` says when; live values are ``None``),
-  ``active`` when its utilisation is >= 1 %, else ``idle`` (the issue's rule; an
-  allocated GPU at 0 % is idle, which is what "idle waste" counts). Without a
-  utilisation reading (MIG GPUs: DCGM drops GPU_UTIL) allocation decides.
+  ``active`` when its utilisation is >= 1 %, else ``idle`` (an allocated GPU at
+  0 % is idle, which is what "idle waste" counts). Under MIG, DCGM drops
+  GPU_UTIL: the utilisation is the instances' graphics-engine activity
+  (``DCGM_FI_PROF_GR_ENGINE_ACTIVE``) weighted by their compute slices of 7;
+  without that reading it is unknown (never 0 %) and allocation decides the status.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accelerators import queries
+from clusters import placement as P
 from clusters.prometheus.cache import LIVE, align
 from clusters.prometheus.client import PrometheusClient
 from clusters.prometheus.gcpause import gc_paused
@@ -64,6 +70,7 @@ class MigInstance:
     container: str | None
     memory_used_mb: int | None
     memory_free_mb: int | None
+    utilization_percent: float | None  # graphics-engine activity of the instance (None: not reported)
     power_share: float | None  # compute slices / 7
     power_watts: float | None  # the GPU's power times power_share
 
@@ -197,6 +204,8 @@ class Inventory:
     evaluated_at: float
     gpus: list[Gpu]
     npus: list[Npu]
+    placement: P.Placement = field(default_factory=P.Placement)
+    tally: P.Tally = field(default_factory=P.Tally)
 
 
 def evaluation_time(now: float | None = None) -> float:
@@ -223,12 +232,16 @@ def fetch_accelerators(
         # Not through cached_query: the merged result is what is cached (a tenth of the size to pickle).
         with gc_paused():
             gauges = client.query(queries.live_gauges(scope, uuid), time=t)
-            seen = client.query(queries.last_seen(scope, uuid), time=t)
+            seen = client.query(queries.last_seen_and_placement(scope, uuid), time=t)
+            placement = P.Placement.from_samples(seen.samples)
+            tally = P.Tally()
             return Inventory(
                 cluster=cluster.name,
                 evaluated_at=t,
-                gpus=merge_gpus(cluster.name, gauges.samples, seen.samples),
-                npus=merge_npus(cluster.name, gauges.samples, seen.samples),
+                gpus=merge_gpus(cluster.name, gauges.samples, seen.samples, placement, tally),
+                npus=merge_npus(cluster.name, gauges.samples, seen.samples, placement, tally),
+                placement=placement,
+                tally=tally,
             )
 
     # The merged result is cached (Django cache + in-process) for the live window (read-only!).

@@ -2,13 +2,17 @@
 
 Pure functions (no I/O), so the exporter quirks are unit-testable:
 
-* DCGM: ``Hostname`` (released) or ``hostname`` (newer) for the node; ``UUID``
-  (or ``uuid`` with ``--use-old-namespace``); pod labels only on allocated
-  GPUs/instances (``pod_name``/``pod_namespace``/``container_name`` in the old
-  namespace); under MIG one row per ``GPU_I_ID`` repeating device-level values,
-  so memory is summed over instances and power taken once; blank sentinels are
-  already ``None`` (:func:`clusters.prometheus.results.parse_value`);
-  ``TOTAL_ENERGY_CONSUMPTION`` is millijoules.
+* Where a device is and which pod holds it: :mod:`clusters.placement` (the
+  node from whatever labels the scrape left; the workload from ``exported_*``,
+  the old ``pod_name`` spelling or ``namespace/pod`` unless those name the
+  exporter itself).
+* DCGM: ``UUID`` (or ``uuid`` with ``--use-old-namespace``); pod labels only on
+  allocated GPUs/instances; under MIG one row per ``GPU_I_ID`` repeating
+  device-level values, so memory is summed over instances and power taken once,
+  and utilisation is the instances' graphics-engine activity weighted by their
+  slices (DCGM has no GPU_UTIL under MIG); blank sentinels are already ``None``
+  (:func:`clusters.prometheus.results.parse_value`); ``TOTAL_ENERGY_CONSUMPTION``
+  is millijoules.
 * Furiosa: device-wise series for the whole card (``core="0-7"``) and again per
   partition (``core="0-3"`` + the pod holding it); per-core series ``core="0"``..
   Empty labels are dropped by the exporter.
@@ -35,6 +39,7 @@ from accelerators.devices import (
     status_of,
 )
 from accelerators.queries import DCGM_ERROR_FIELDS, DCGM_FIELDS, FURIOSA_FIELDS, REBELLIONS_FIELDS
+from clusters import placement as P
 from clusters.prometheus.results import Sample
 from kcloud.timeutil import from_unix
 
@@ -54,14 +59,12 @@ def _label(labels: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _pod(labels: dict[str, str]) -> tuple[str | None, str | None, str | None]:
-    """(namespace, pod, container); both Kubernetes attribute namings, empty strings -> None."""
-    namespace = _label(labels, "namespace", "pod_namespace")
-    pod = _label(labels, "pod", "pod_name")
-    container = _label(labels, "container", "container_name")
-    if pod is None or namespace is None:
+def _pod(placement: P.Placement, labels: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    """(namespace, pod, container) of the workload holding a device row, or Nones when idle."""
+    workload = placement.workload(labels)
+    if workload is None:
         return None, None, None
-    return namespace, pod, container
+    return workload.namespace, workload.pod, workload.container
 
 
 def _int(value: float | None) -> int | None:
@@ -111,8 +114,10 @@ def _is_gpu(labels: dict[str, str]) -> bool:
     return "UUID" in labels or "modelName" in labels or "DCGM_FI_DRIVER_VERSION" in labels
 
 
-def merge_gpus(cluster: str, gauges: list[Sample], seen: list[Sample]) -> list[Gpu]:
-    """One :class:`Gpu` per UUID from the live gauges and the last-seen rows."""
+def merge_gpus(
+    cluster: str, gauges: list[Sample], seen: list[Sample], placement: P.Placement, tally: P.Tally
+) -> list[Gpu]:
+    """One :class:`Gpu` per UUID from the live gauges and the last-seen rows, placed by ``placement``."""
     rows: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
     for sample in seen:
         labels = sample.labels
@@ -135,7 +140,10 @@ def merge_gpus(cluster: str, gauges: list[Sample], seen: list[Sample]) -> list[G
             values[(uuid, labels.get("GPU_I_ID", ""))][field_name] = sample.value
 
     fresh_uuids = {uuid for uuid, _gi in values}
-    gpus = [_gpu(cluster, uuid, device_rows, values, uuid in fresh_uuids) for uuid, device_rows in rows.items()]
+    gpus = [
+        _gpu(cluster, uuid, device_rows, values, uuid in fresh_uuids, placement, tally)
+        for uuid, device_rows in rows.items()
+    ]
     gpus.sort(key=lambda g: (g.node or "", g.index if g.index is not None else 1 << 30, g.uuid))
     return gpus
 
@@ -146,6 +154,8 @@ def _gpu(
     device_rows: list[tuple[dict[str, str], float]],
     values: dict[tuple[str, str], dict[str, float | None]],
     fresh: bool,
+    placement: P.Placement,
+    tally: P.Tally,
 ) -> Gpu:
     current, latest = _latest_rows(device_rows)
     first = current[0]
@@ -154,7 +164,7 @@ def _gpu(
     gpu = Gpu(
         uuid=uuid,
         cluster=cluster,
-        node=_label(first, "Hostname", "hostname"),
+        node=tally.count(P.DCGM, placement.node(first, P.DCGM), first),
         index=_int(float(first["gpu"])) if first.get("gpu", "").isdigit() else None,
         device=_label(first, "device"),
         model_name=_label(first, "modelName"),
@@ -205,11 +215,12 @@ def _gpu(
     if mig:
         for r in instances_rows:
             gi = r["GPU_I_ID"]
-            namespace, pod, container = _pod(r)
+            namespace, pod, container = _pod(placement, r)
             profile = _label(r, "GPU_I_PROFILE")
             slices = _mig_slices(profile)
             share = None if slices is None else slices / MIG_SLICES
             own = values.get((uuid, gi), {}) if fresh else {}
+            active = own.get("gr_engine_active")
             gpu.mig_instances.append(
                 MigInstance(
                     gpu_instance_id=_trailing_int(gi) if gi.isdigit() else gi,  # type: ignore[arg-type]
@@ -219,6 +230,7 @@ def _gpu(
                     container=container,
                     memory_used_mb=_int(own.get("fb_used")),
                     memory_free_mb=_int(own.get("fb_free")),
+                    utilization_percent=None if active is None else 100.0 * active,
                     power_share=share,
                     power_watts=None if share is None or gpu.power_watts is None else gpu.power_watts * share,
                 )
@@ -227,13 +239,29 @@ def _gpu(
                 gpu.allocations.append(
                     Allocation(namespace, pod, container, share or 0.0, gpu_instance_id=gi, profile=profile)
                 )
+        if fresh:
+            gpu.utilization_percent = _mig_utilization(gpu.mig_instances)
     else:
-        gpu.namespace, gpu.pod, gpu.container = _pod(first)
+        gpu.namespace, gpu.pod, gpu.container = _pod(placement, first)
         if gpu.pod is not None and gpu.namespace is not None:
             gpu.allocations.append(Allocation(gpu.namespace, gpu.pod, gpu.container, 1.0))
 
     gpu.status = status_of(fresh, bool(gpu.allocations), gpu.utilization_percent)
     return gpu
+
+
+def _mig_utilization(instances: list[MigInstance]) -> float | None:
+    """The physical GPU's utilisation under MIG: each instance's engine activity x its slices / 7.
+
+    Slices not in any instance are idle. Unknown (None, never 0 %) when an
+    instance has no activity reading or no known profile.
+    """
+    total = 0.0
+    for instance in instances:
+        if instance.utilization_percent is None or instance.power_share is None:
+            return None
+        total += instance.utilization_percent * instance.power_share
+    return total if instances else None
 
 
 # --- NPUs -----------------------------------------------------------------------------------------
@@ -259,8 +287,10 @@ def _core_range(core: str | None) -> tuple[int, int] | None:
     return int(low), int(high or low)
 
 
-def merge_npus(cluster: str, gauges: list[Sample], seen: list[Sample]) -> list[Npu]:
-    """One :class:`Npu` per card UUID from the live gauges and the last-seen rows."""
+def merge_npus(
+    cluster: str, gauges: list[Sample], seen: list[Sample], placement: P.Placement, tally: P.Tally
+) -> list[Npu]:
+    """One :class:`Npu` per card UUID from the live gauges and the last-seen rows, placed by ``placement``."""
     rows: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
     vendors: dict[str, str] = {}
     for sample in seen:
@@ -286,9 +316,13 @@ def merge_npus(cluster: str, gauges: list[Sample], seen: list[Sample]) -> list[N
     npus = []
     for uuid, device_rows in rows.items():
         if vendors[uuid] == "furiosa":
-            npus.append(_furiosa(cluster, uuid, device_rows, furiosa.get(uuid)))
+            npu = _furiosa(cluster, uuid, device_rows, furiosa.get(uuid), placement)
         else:
-            npus.append(_rebellions(cluster, uuid, device_rows, rebellions.get(uuid)))
+            npu = _rebellions(cluster, uuid, device_rows, rebellions.get(uuid), placement)
+        source = P.FURIOSA if npu.vendor == "furiosa" else P.REBELLIONS
+        labels = _latest_rows(device_rows)[0][0]
+        npu.node = tally.count(source, placement.node(labels, source), labels)
+        npus.append(npu)
     npus.sort(key=lambda x: (x.node or "", x.index if x.index is not None else 1 << 30, x.id))
     return npus
 
@@ -300,7 +334,7 @@ def _npu_base(cluster: str, uuid: str, vendor: str, labels: dict[str, str], late
         vendor=vendor,
         model=_label(labels, "arch", "card"),
         cluster=cluster,
-        node=_label(labels, "hostname", "Hostname", "node"),
+        node=None,  # placed by merge_npus
         device=device,
         index=_trailing_int(device),
         pci_bus_id=_label(labels, "pci_bus_id"),
@@ -311,7 +345,11 @@ def _npu_base(cluster: str, uuid: str, vendor: str, labels: dict[str, str], late
 
 
 def _furiosa(
-    cluster: str, uuid: str, device_rows: list[tuple[dict[str, str], float]], samples: list[Sample] | None
+    cluster: str,
+    uuid: str,
+    device_rows: list[tuple[dict[str, str], float]],
+    samples: list[Sample] | None,
+    placement: P.Placement,
 ) -> Npu:
     current, latest = _latest_rows(device_rows)
     ranges = [(r, _core_range(r.get("core"))) for r in current]
@@ -353,7 +391,7 @@ def _furiosa(
         alive = device_values.get(("alive", ""))
         npu.health = None if alive is None else ("healthy" if alive >= 1 else "unhealthy")
 
-    npu.namespace, npu.pod, npu.container = _pod(whole_labels)
+    npu.namespace, npu.pod, npu.container = _pod(placement, whole_labels)
     if npu.pod is not None and npu.namespace is not None:
         npu.allocations.append(Allocation(npu.namespace, npu.pod, npu.container, 1.0))
     seen_partitions: set[str] = set()
@@ -362,7 +400,7 @@ def _furiosa(
         if labels is whole_labels or core_range is None or cores_text in seen_partitions:
             continue
         seen_partitions.add(cores_text)
-        namespace, pod, container = _pod(labels)
+        namespace, pod, container = _pod(placement, labels)
         count = core_range[1] - core_range[0] + 1
         share = count / npu.core_count if npu.core_count else None
         npu.partitions.append(
@@ -383,7 +421,11 @@ def _furiosa(
 
 
 def _rebellions(
-    cluster: str, uuid: str, device_rows: list[tuple[dict[str, str], float]], values: dict[str, float | None] | None
+    cluster: str,
+    uuid: str,
+    device_rows: list[tuple[dict[str, str], float]],
+    values: dict[str, float | None] | None,
+    placement: P.Placement,
 ) -> Npu:
     current, latest = _latest_rows(device_rows)
     labels = current[0]
@@ -400,7 +442,7 @@ def _rebellions(
         npu.memory_unit_bytes = scale
         health = values.get("health")
         npu.health = None if health is None else ("healthy" if health == 0 else "unhealthy")
-    npu.namespace, npu.pod, npu.container = _pod(labels)
+    npu.namespace, npu.pod, npu.container = _pod(placement, labels)
     if npu.pod is not None and npu.namespace is not None:
         npu.allocations.append(Allocation(npu.namespace, npu.pod, npu.container, 1.0))
     npu.status = status_of(fresh, bool(npu.allocations), npu.utilization_percent)

@@ -20,7 +20,8 @@ Single-device variants add a case-insensitive UUID matcher (``UUID`` for DCGM,
 
 from __future__ import annotations
 
-from clusters.prometheus.promql import Matcher, Scope, eq, escape_regex, names_regex, regex
+from clusters import placement
+from clusters.prometheus.promql import Matcher, Scope, eq, escape_regex, names_regex, regex, union
 
 # DCGM gauge/counter families read by the list (metric -> what it becomes).
 DCGM_FIELDS: dict[str, str] = {
@@ -35,6 +36,8 @@ DCGM_FIELDS: dict[str, str] = {
     "DCGM_FI_DEV_SM_CLOCK": "sm_clock_mhz",
     "DCGM_FI_DEV_MEM_CLOCK": "memory_clock_mhz",
     "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION": "energy_mj",
+    # Under MIG, DCGM has no GPU_UTIL: the graphics engine's activity per GPU instance (0-1) is the reading.
+    "DCGM_FI_PROF_GR_ENGINE_ACTIVE": "gr_engine_active",
 }
 # Error counters: shown by the single-GPU endpoints only (they cost a quarter of the list's samples).
 DCGM_ERROR_FIELDS: dict[str, str] = {
@@ -66,6 +69,11 @@ REBELLIONS_FIELDS: dict[str, str] = {
     "rbln_npu_health": "health",
 }
 GPU_POWER = "DCGM_FI_DEV_POWER_USAGE"
+GR_ENGINE_ACTIVE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+MIG_SLICES = 7
+# DCGM's smallest blank sentinel (int32 0x7ffffff0, see clusters.prometheus.results): no real
+# reading of a gauge comes near it, so "< this" drops every blank before a sum or mean.
+DCGM_BLANK_FLOOR = 2147483632
 GPU_ENERGY = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
 NPU_POWER = ("furiosa_npu_hw_power", "rbln_npu_power", "RBLN_DEVICE_STATUS:CARD_POWER")
 POWER_METRICS = (GPU_POWER, *NPU_POWER)
@@ -119,9 +127,44 @@ def last_seen(scope: Scope, uuid: str | None = None) -> str:
     stale: list[str] = []
     for metric in POWER_METRICS:
         for selector in _selectors(scope, metric, (), uuid):
-            fresh.append(f"timestamp({selector})")
-            stale.append(f"max_over_time(timestamp({selector})[{SEEN_WINDOW}:{SEEN_RESOLUTION}])")
+            # One row per device series, not per Prometheus replica of it.
+            fresh.append(placement.one_replica(f"timestamp({selector})"))
+            stale.append(
+                placement.one_replica(f"max_over_time(timestamp({selector})[{SEEN_WINDOW}:{SEEN_RESOLUTION}])")
+            )
     return " or ".join(fresh + stale)
+
+
+def last_seen_and_placement(scope: Scope, uuid: str | None = None) -> str:
+    """:func:`last_seen` and the cluster's placement inputs in one request (devices are placed on nodes)."""
+    return union(last_seen(scope, uuid), *placement.parts(scope))
+
+
+# Profiles of a MIG GPU instance by compute slices (``3g.40gb``, ``1c.3g.40gb`` for a compute instance).
+MIG_SLICE_COUNTS = range(1, 8)
+
+
+def _profile_with(slices: int) -> Matcher:
+    """MIG instances of ``slices`` compute slices: ``3g.40gb``, or ``1c.3g.40gb`` for a compute instance."""
+    return regex("GPU_I_PROFILE", r"([0-9]+c\.)?" + str(slices) + r"g\..*")
+
+
+def gpu_utilization(scope: Scope, by: str, *matchers: Matcher) -> str:
+    """GPU utilisation (%) per ``by``: DCGM_FI_DEV_GPU_UTIL, or under MIG the instances' engine activity.
+
+    DCGM has no GPU_UTIL under MIG; each GPU instance reports
+    ``DCGM_FI_PROF_GR_ENGINE_ACTIVE`` (0-1) instead. The physical GPU's utilisation is
+    their activity weighted by their compute slices / 7 (one sub-expression per slice
+    count, since PromQL cannot multiply by a label; each keeps its ``GPU_I_ID``, so
+    ``or`` keeps them all). ``or`` prefers GPU_UTIL where both exist. ``by`` must
+    identify a physical GPU (``UUID`` and labels constant per GPU).
+    """
+    util = f"max by ({by}) ({scope.sel('DCGM_FI_DEV_GPU_UTIL', *matchers)} < {DCGM_BLANK_FLOOR})"
+    weighted = " or ".join(
+        f"({scope.sel(GR_ENGINE_ACTIVE, *matchers, _profile_with(k))} * {100.0 * k / MIG_SLICES})"
+        for k in MIG_SLICE_COUNTS
+    )
+    return f"{util} or sum by ({by}) ({placement.one_replica(weighted)})"
 
 
 # --- single device: power window and time series -------------------------------------------------
@@ -198,9 +241,12 @@ NPU_SERIES_METRICS = (
 
 def gpu_series(scope: Scope, uuid: str, metric: str) -> str:
     """One instant field of one GPU as a single series (MIG rows merged)."""
+    if metric == "utilization_percent":
+        return gpu_utilization(scope, "UUID", uuid_matchers(uuid)[0])
     families, how = GPU_SERIES[metric]
-    # max: MIG rows repeat device-level values; sum: per-instance memory adds up.
-    expr = f"{how} by (UUID) ({_device(scope, GPU_KIND, uuid, None, names_regex(list(families)))})"
+    # max: MIG rows repeat device-level values; sum: per-instance memory adds up (once per replica).
+    selector = _device(scope, GPU_KIND, uuid, None, names_regex(list(families)))
+    expr = f"{how} by (UUID) ({placement.one_replica(selector) if how == 'sum' else selector})"
     if metric == "total_energy_joules":
         expr = f"({expr}) / 1000"
     return expr

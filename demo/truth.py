@@ -5,8 +5,10 @@ Rules the API must follow to match (they are the real exporters' semantics):
 * **Gauges** are what the exporter prints at ``t`` (DCGM power in mW
   resolution, integer temperatures/clocks/MiB, NPU watts to 2 decimals, DCMI
   whole watts).  ``None`` where the exporter gives nothing usable: a DCGM blank
-  sentinel (L40S memory temperature), utilisation of a MIG-mode GPU, and every
-  measurement of a device on a node that stopped reporting.
+  sentinel (L40S memory temperature) and every measurement of a device on a
+  node that stopped reporting. A MIG-mode GPU has no GPU_UTIL: its utilisation
+  is the instances' graphics-engine activity weighted by their slices / 7
+  (:func:`mig_utilization`), each instance's activity as the exporter prints it.
 * **Energy** (:meth:`Truth.energy_joules`) is the exact integral of the power
   curve over ``[start, end]``; energy counters are exact integrals of the same
   curves, so ``increase()`` of a counter equals it (DCGM floors to whole mJ).
@@ -17,8 +19,8 @@ Rules the API must follow to match (they are the real exporters' semantics):
   as on real hardware.
 * **Status** (GPU and NPU, the issue's rule): ``unavailable`` when its node
   stopped reporting; else ``active`` when utilization >= 1 %, ``idle`` below.
-  Where the exporter gives no utilization (a MIG GPU: DCGM drops GPU_UTIL),
-  ``active`` when any part is allocated to a pod, else ``idle``.
+  Where the exporter gives no utilization, ``active`` when any part is
+  allocated to a pod, else ``idle``.
 * **MIG attribution** (:data:`MIG_ATTRIBUTION`): DCGM reports power per
   physical GPU only (the same value repeated on each ``GPU_I_ID`` row, so
   de-duplicate by ``UUID``).  A MIG instance's pod is attributed
@@ -59,6 +61,11 @@ ENERGY_KINDS = (
     "pod_npu",
     "pod_total",
 )
+
+
+def mig_utilization(g, reading) -> float:
+    """A MIG GPU's utilisation (%): each instance's engine activity x its compute slices / 7."""
+    return sum(i.slices * dcgm.instance_reading(reading, i).gr_active for i in g.mig) / MIG_SLICES * 100.0
 
 
 def activity_status(utilization: float | None, allocated: bool) -> str:
@@ -161,14 +168,14 @@ class Truth:
             power_watts=r.power,
             temperature_celsius=r.gpu_temp,
             memory_temperature_celsius=r.mem_temp,
-            utilization_percent=r.util,
+            utilization_percent=mig_utilization(g, r) if g.mig else r.util,
             memory_copy_utilization_percent=r.copy_util,
             memory_used_mb=used,
             memory_free_mb=free,
             memory_total_mb=total,
             sm_clock_mhz=r.sm_clock,
             memory_clock_mhz=r.mem_clock,
-            status=activity_status(r.util, allocated),
+            status=activity_status(mig_utilization(g, r) if g.mig else r.util, allocated),
             total_energy_joules=r.energy_mj / 1000.0,
         )
         return out

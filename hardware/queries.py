@@ -7,7 +7,8 @@ cluster: the cost is one request per cluster whatever the fleet size.
 
 from __future__ import annotations
 
-from clusters.prometheus.promql import Scope, names_regex
+from clusters import placement
+from clusters.prometheus.promql import Scope, names_regex, union
 
 # value family -> (sensor type, unit)
 VALUE_FAMILIES: dict[str, tuple[str, str | None]] = {
@@ -31,5 +32,9 @@ NODE_FAMILIES = ("ipmi_dcmi_power_consumption_watts", "ipmi_bmc_info", "ipmi_up"
 
 
 def ipmi(scope: Scope) -> str:
-    """Every IPMI sensor value and state, DCMI power, BMC info and collector health of a cluster."""
-    return scope.sel(None, names_regex((*VALUE_FAMILIES, *STATE_FAMILIES, *NODE_FAMILIES)))
+    """Every IPMI sensor value and state, DCMI power, BMC info and collector health of a cluster.
+
+    With the cluster's placement inputs, to put each series on its node (one request).
+    """
+    sensors = scope.sel(None, names_regex((*VALUE_FAMILIES, *STATE_FAMILIES, *NODE_FAMILIES)))
+    return union(sensors, *placement.parts(scope))

@@ -4,8 +4,10 @@ A sensor's ``state`` comes only from the exporter's ``*_state`` series (0 ok,
 1 warning, 2 critical, NaN unknown); a sensor without a state series is
 ``unknown``. Nothing is inferred from names or thresholds. A reading the
 exporter reports as NaN is ``value: null`` with whatever state the exporter
-gave it. The node is the one :mod:`infrastructure.identity` derives from the
-scrape (``node`` label, else ``instance`` without its port).
+gave it. The node comes from :mod:`clusters.placement` (a relabelled node label,
+else the scrape address of the host-network exporter matched against the nodes'
+addresses); a series it cannot place is counted in the answer's warnings, never
+shown under an address.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusters import placement as P
 from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.results import Sample
 from hardware import queries
-from infrastructure import identity
 
 SENSOR_TYPES = ("temperature", "fan", "voltage", "current", "power", "other")
 STATES = ("ok", "warning", "critical", "unknown")
@@ -80,13 +82,23 @@ def _na(value: str | None) -> str | None:
     return None if value in (None, "", "N/A") else value
 
 
-def parse_ipmi(cluster: str, samples: list[Sample]) -> dict[str, NodeIpmi]:
+class IpmiNodes(dict[str, NodeIpmi]):
+    """node -> :class:`NodeIpmi` of one cluster, with the placement tally of its series."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tally = P.Tally()
+
+
+def parse_ipmi(cluster: str, samples: list[Sample], placement: P.Placement) -> IpmiNodes:
     """Group one cluster's IPMI samples by node."""
-    nodes: dict[str, NodeIpmi] = {}
+    nodes = IpmiNodes()
     values: dict[tuple[str, str, str], tuple[str, Sample]] = {}
     states: dict[tuple[str, str, str], Sample] = {}
     for s in samples:
-        node = identity.ipmi_node(s.labels)
+        if s.labels.get("kcloud_part"):
+            continue  # the placement inputs
+        node = nodes.tally.count(P.IPMI, placement.node(s.labels, P.IPMI), s.labels)
         if not node:
             continue
         entry = nodes.setdefault(node, NodeIpmi(cluster=cluster, node=node))
@@ -130,13 +142,13 @@ def parse_ipmi(cluster: str, samples: list[Sample]) -> dict[str, NodeIpmi]:
     return nodes
 
 
-def fetch_ipmi(client: Any, cluster: Any, at: float | None = None) -> dict[str, NodeIpmi]:
+def fetch_ipmi(client: Any, cluster: Any, at: float | None = None) -> IpmiNodes:
     """Every node's IPMI facts of one cluster (one request; runs in a fan-out worker)."""
     result = cached_query(client, queries.ipmi(cluster.scope), LIVE, time=at)
-    return parse_ipmi(cluster.name, result.samples)
+    return parse_ipmi(cluster.name, result.samples, P.Placement.from_samples(result.samples))
 
 
-def ipmi_results(clusters: list[Any], at: float | None = None) -> list[ClusterResult[dict[str, NodeIpmi]]]:
+def ipmi_results(clusters: list[Any], at: float | None = None) -> list[ClusterResult[IpmiNodes]]:
     """:func:`fetch_ipmi` for every cluster in parallel."""
     return fan_out(clusters, lambda client, cluster: fetch_ipmi(client, cluster, at))
 

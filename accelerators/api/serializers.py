@@ -18,7 +18,7 @@ ATTRIBUTION_RULE = (
     "GPU_I_ID row, so it is counted once; the share of unallocated slices stays unattributed); a Furiosa "
     "partition gives its pod partition cores / card cores (e.g. 0-3 of 8 = 0.5; the whole-card series is "
     "counted once). Status: unavailable = reported within the last hour but no fresh sample (last_seen says "
-    "when; live values are null); active = utilization >= 1 % (without a utilization reading, e.g. MIG: "
+    "when; live values are null); active = utilization >= 1 % (without a utilization reading: "
     "allocated to a pod); idle otherwise. "
     "Missing data is null, never 0."
 )
@@ -86,6 +86,7 @@ def gpu_row(g: Gpu) -> dict:
                 "container": i.container,
                 "memory_used_mb": i.memory_used_mb,
                 "memory_free_mb": i.memory_free_mb,
+                "utilization_percent": i.utilization_percent,
                 "power_share": i.power_share,
                 "power_watts": i.power_watts,
             }
@@ -217,6 +218,7 @@ class MigInstanceSerializer(serializers.Serializer):
     container = _s()
     memory_used_mb = _i()
     memory_free_mb = _i()
+    utilization_percent = _f(help_text="Graphics-engine activity of the instance (DCGM_FI_PROF_GR_ENGINE_ACTIVE).")
     power_share = _f(help_text="Compute slices / 7.")
     power_watts = _f(help_text="The GPU's power times power_share.")
 
@@ -229,7 +231,12 @@ class GpuMetricsSerializer(serializers.Serializer):
     power_watts = _f()
     temperature_celsius = _f()
     memory_temperature_celsius = _f(help_text="null where DCGM reports its 'not supported' sentinel.")
-    utilization_percent = _f(help_text="null under MIG (DCGM does not report it per device).")
+    utilization_percent = _f(
+        help_text=(
+            "GPU_UTIL; under MIG the instances' graphics-engine activity weighted by their slices / 7 "
+            "(null when not reported)."
+        )
+    )
     memory_copy_utilization_percent = _f()
     memory_used_mb = _i()
     memory_free_mb = _i()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accelerators.api import serializers as s
 from accelerators.devices import STATUSES
 from accelerators.services import history, inventory
+from clusters import placement
 from kcloud.api.errors import BadParameter
 from kcloud.api.params import (
     parse_choice,
@@ -147,7 +148,9 @@ class _AcceleratorsView(GenericAPIView):
     def page(self, devices: list, row, fleet: inventory.FleetAccelerators) -> Response:
         """Paginate the devices first, then build only the page's rows (fast on big fleets)."""
         page = self.paginator.paginate_queryset(devices, self.request, view=self)
-        response = self.paginator.get_paginated_response([row(d) for d in page], clusters=fleet.outcomes)
+        response = self.paginator.get_paginated_response(
+            [row(d) for d in page], clusters=fleet.outcomes, warnings=placement.answer_warnings(fleet.results)
+        )
         response.data["evaluated_at"] = isoformat(from_unix(fleet.evaluated_at))
         return response
 

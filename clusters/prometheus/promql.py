@@ -215,3 +215,19 @@ class Scope:
 
 
 UNSCOPED = Scope()
+
+
+# -- several sub-expressions in one request ---------------------------------------------
+# ``a or b`` matches label sets *without* the metric name, so a right-hand series whose
+# labels equal a left-hand one would be dropped: each part is tagged first.
+TAG = "kcloud_part"
+
+
+def tag(expr: str, name: str) -> str:
+    """``label_replace(expr, "kcloud_part", name, "", "")``: mark a sub-expression's series."""
+    return f'label_replace({expr}, "{TAG}", {quote(name)}, "", "")'
+
+
+def union(*exprs: str) -> str:
+    """Join (tagged) sub-expressions into one request."""
+    return " or ".join(f"({e})" for e in exprs)

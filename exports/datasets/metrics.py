@@ -104,7 +104,9 @@ def build(clusters: list, requested: list[str], params: Mapping[str, str]) -> Da
     def fetch(chunk_start: float, chunk_end: float) -> tuple[list[tuple[dict, int]], list[str], int]:
         """One chunk as column slices (in the prefetch thread; no database)."""
         with gc_paused():  # hundreds of thousands of small lists, none cyclic
-            answer = metrics.fetch_metric_series(clusters, spec, entity.entity, chunk_start, chunk_end, step)
+            answer = metrics.fetch_metric_series(
+                clusters, spec, entity.entity, chunk_start, chunk_end, step, placements=head.placements
+            )
             return _slices(answer.rows, fields, spec.name), answer.missing_clusters, len(answer.rows)
 
     def emit(batcher: Batcher, chunk: tuple[list[tuple[dict, int]], list[str], int]) -> Iterator[Batch]:

@@ -99,11 +99,15 @@ class Report:
 
 def _fetch(client: Any, cluster: Any, site: Site, window: Window, step: int) -> tuple:
     """Efficiency (with energy) and the power series of one cluster; runs in a fan-out worker."""
+    from accelerators import devices
+
     start, end = window.start.timestamp(), window.end.timestamp()
-    # The range query runs beside the efficiency request: the cluster costs its slowest request.
+    # The devices (and the placement they carry) first; then the range query runs beside the
+    # efficiency request, both using them: the cluster costs its slowest request.
+    inventory = devices.fetch_accelerators(client, cluster, at=end)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-report") as pool:
-        series = pool.submit(timeseries.fetch_series, client, cluster, start, end, step, False)
-        eff = efficiency.fetch_efficiency(client, cluster, site, end, window.seconds)
+        series = pool.submit(timeseries.fetch_series, client, cluster, start, end, step, False, inventory.placement)
+        eff = efficiency.fetch_efficiency(client, cluster, site, end, window.seconds, inventory)
         return eff, series.result()
 
 

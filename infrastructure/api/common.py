@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.generics import GenericAPIView
 
+from clusters import placement
 from clusters.prometheus.fanout import outcomes
 from kcloud.api.errors import ApiError, BadParameter, NotFound
 from kcloud.api.params import parse_choice, parse_k8s_names, parse_time, reject_unknown
@@ -71,7 +72,9 @@ class DomainView(GenericAPIView):
         """The list envelope for ``rows``, serializing only the requested page."""
         page_rows = self.paginator.paginate_queryset(rows, self.request, view=self)
         data = serializer_class(page_rows, many=True).data
-        response = self.paginator.get_paginated_response(data, clusters=outcomes(results))
+        response = self.paginator.get_paginated_response(
+            data, clusters=outcomes(results), warnings=placement.answer_warnings(results)
+        )
         if at is not None:
             # The instant the data describe (every query of the request was evaluated at it).
             response.data["timestamp"] = isoformat(from_unix(at))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clusters.prometheus.cache import LIVE, RANGE, SUMMARY, cached_query, cached_query_range
+from clusters import placement as P
+from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.client import client_for
 from clusters.prometheus.fanout import ClusterResult
+from clusters.prometheus.promql import TAG
 from infrastructure import queries
 from infrastructure.services.snapshot import ClusterSnapshot, Node, NodePower
 
@@ -139,95 +141,74 @@ class WindowStats:
     series: list[dict] = field(default_factory=list)
 
 
-def _tagged(samples: list) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for s in samples:
-        out[s.labels.get(queries.TAG, "")] = s.value
-    return out
-
-
 def node_window(cluster: Any, node: Node, at: float, window_seconds: int, step_seconds: int) -> WindowStats:
-    """Energy and power statistics of one node over ``[at - window, at]`` (two requests).
+    """Energy and power statistics of one node over ``[at - window, at]``.
 
-    Energy: Kepler and DCGM counters through ``increase``; NPU and DCMI power are
-    gauges integrated with ``avg_over_time(x[w:30s]) x w``. The total is the DCMI
-    wall energy when the node has DCMI (like ``power_watts``), else the sum of the
-    parts. Min/max come from the power series at ``step_seconds``. A node without
-    GPUs (NPUs) has 0 J of GPU (NPU) energy, not null.
+    The node's figures are read from the cluster's energy answer and power series
+    (:mod:`infrastructure.services.energy`, :mod:`infrastructure.services.series`,
+    both cached and shared with the monitoring endpoints), so the node page and the
+    fleet answers agree by construction. Energy: counters through ``increase``, NPU
+    and DCMI power integrated from their gauges. The total is the DCMI wall energy
+    when the node has DCMI (like ``power_watts``), else the parts when all are known.
+    Min/max come from the power series at ``step_seconds``.
     """
-    name = node.name
-    zero = {"gpu": 0.0 if node.gpu_count == 0 else None, "npu": 0.0 if node.npu_count == 0 else None}
-    from kcloud.api.params import promql_duration
+    from infrastructure.services.energy import cluster_energy
+    from infrastructure.services.series import fetch_series
+    from infrastructure.services.series import node_power as series_node_power
 
     client = client_for(cluster)
-    window = promql_duration(window_seconds)
-    energy = _tagged(cached_query(client, queries.node_energy(cluster.scope, name, window), SUMMARY, time=at).samples)
+    start = at - window_seconds
+    energy = cluster_energy(client, cluster, at, window_seconds)
     stats = WindowStats(window_seconds=window_seconds, step_seconds=step_seconds)
-    parts = {
-        "cpu": energy.get("energy_package"),
-        "dram": energy.get("energy_dram"),
-        "gpu": energy.get("energy_gpu", zero["gpu"]),
-        "npu": zero["npu"] if energy.get("avg_npu") is None else energy["avg_npu"] * window_seconds,
-    }
-    measured_avg = energy.get("avg_measured")
-    stats.parts_energy_kwh = {k: None if v is None else v / J_PER_KWH for k, v in parts.items()}
-    stats.parts_energy_kwh["measured"] = None if measured_avg is None else measured_avg * window_seconds / J_PER_KWH
-    if measured_avg is not None:
-        stats.energy_kwh, stats.energy_source = stats.parts_energy_kwh["measured"], "measured"
-    elif parts["cpu"] is not None:
-        stats.energy_kwh = sum(v for v in stats.parts_energy_kwh.values() if v is not None)
-        stats.energy_source = "components"
-    if stats.energy_kwh is not None:
-        stats.avg_power_watts = stats.energy_kwh * J_PER_KWH / window_seconds
-    result = cached_query_range(
-        client, queries.node_power_series(cluster.scope, name), at - window_seconds, at, step_seconds, RANGE
-    )
-    points: dict[float, dict[str, float | None]] = {}
-    for series in result.series:
-        part = series.labels.get(queries.TAG, "")
-        for ts, value in series.points:
-            points.setdefault(ts, {})[part] = value
-    for ts in sorted(points):
-        row = points[ts]
-        cpu, dram = row.get("package"), row.get("dram")
-        gpu, npu, measured = row.get("gpu", zero["gpu"]), row.get("npu", zero["npu"]), row.get("measured")
-        components = None if cpu is None else cpu + (dram or 0.0) + (gpu or 0.0) + (npu or 0.0)
-        total = measured if measured is not None else components
-        stats.series.append(
-            {
-                "timestamp": ts,
-                "cpu_power_watts": cpu,
-                "dram_power_watts": dram,
-                "gpu_power_watts": gpu,
-                "npu_power_watts": npu,
-                "measured_power_watts": measured,
-                "power_watts": total,
-            }
-        )
+    found = energy.nodes.get(node.name)
+    if found is not None:
+        joules = {part: getattr(found.parts, part) for part in ("cpu", "dram", "gpu", "npu")}
+        joules["measured"] = found.wall_joules
+        stats.parts_energy_kwh = {k: None if v is None else v / J_PER_KWH for k, v in joules.items()}
+        total = found.figures.power
+        if total is not None:
+            stats.energy_kwh = total / J_PER_KWH
+            stats.energy_source = "measured" if found.wall_joules is not None else "components"
+            stats.avg_power_watts = total / window_seconds
+    series = fetch_series(client, cluster, start, at, step_seconds, False)
+    stamps = sorted({ts for points in series.node.values() for ts in points})  # the range's own (aligned) grid
+    parts = series_node_power(series, stamps).get(node.name, {})
+    for ts in stamps:
+        row = {
+            "timestamp": ts,
+            "cpu_power_watts": parts.get("cpu", {}).get(ts),
+            "dram_power_watts": parts.get("dram", {}).get(ts),
+            "gpu_power_watts": parts.get("gpu", {}).get(ts),
+            "npu_power_watts": parts.get("npu", {}).get(ts),
+            "measured_power_watts": parts.get("wall", {}).get(ts),
+            "power_watts": parts.get("power", {}).get(ts),
+        }
+        if any(v is not None for k, v in row.items() if k != "timestamp"):
+            stats.series.append(row)
     totals = [p["power_watts"] for p in stats.series if p["power_watts"] is not None]
     if totals:
         stats.min_power_watts, stats.max_power_watts = min(totals), max(totals)
     return stats
 
 
+USAGE_FIELDS = ("cpu_usage_cores", "memory_working_set_bytes", "pods", "containers", "load1", "load5", "load15")
+
+
 def node_metrics(cluster: Any, node: str, at: float) -> dict:
-    """cAdvisor usage (root cgroup), pod and container counts, and load averages where node_exporter has them."""
+    """cAdvisor usage (root cgroup), pod and container counts, and load averages where node_exporter has them.
+
+    One cached request for every node of the cluster (placed by :mod:`clusters.placement`).
+    """
     client = client_for(cluster)
-    result = cached_query(client, queries.node_metrics(cluster.scope, node), LIVE, time=at)
-    out: dict[str, float | None] = dict.fromkeys(
-        (
-            "cpu_usage_cores",
-            "memory_working_set_bytes",
-            "pods",
-            "containers",
-            "load1",
-            "load5",
-            "load15",
-        )
-    )
+    result = cached_query(client, queries.node_usage(cluster.scope), LIVE, time=at)
+    placement = P.Placement.from_samples(result.samples)
+    out: dict[str, float | None] = dict.fromkeys(USAGE_FIELDS)
     for s in result.samples:
-        name = s.labels.get(queries.TAG) or s.labels.get("__name__", "").removeprefix("node_")
-        if name in out:
+        name = s.labels.get(TAG) or s.labels.get("__name__", "").removeprefix("node_")
+        if name not in out:
+            continue
+        source = P.NODE_EXPORTER if name.startswith("load") else P.CADVISOR
+        if placement.node(s.labels, source).node == node and s.value is not None:
             out[name] = s.value
     mem = out.pop("memory_working_set_bytes")
     return {

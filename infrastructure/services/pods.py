@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusters import placement as P
 from clusters.prometheus.cache import LIVE, SUMMARY, cached_query
 from clusters.prometheus.client import client_for
 from clusters.prometheus.fanout import ClusterResult, fan_out
+from clusters.prometheus.promql import TAG
 from infrastructure import queries
 from infrastructure.services.common import memoized, snapshot_of
 from infrastructure.services.snapshot import MIB, ClusterSnapshot, Pod
@@ -118,13 +120,13 @@ def fetch_containers(client: Any, cluster: Any, at: float) -> ContainerSnapshot:
     """Containers of one cluster at ``at`` (the snapshot's requests plus one; runs in a fan-out worker)."""
     snap = snapshot_of(client, cluster, at)
     result = cached_query(client, queries.containers(cluster.scope), LIVE, time=at)
-    by_uid = {p.uid: key for key, p in snap.pods.items() if p.uid}
+    placement = snap.placement or P.Placement()
     power: dict[tuple[str, str, str], dict[str, float]] = {}
     usage: dict[tuple[str, str, str], dict[str, float]] = {}
     for s in result.samples:
-        kind, lab = s.labels.get(queries.TAG, ""), s.labels
+        kind, lab = s.labels.get(TAG, ""), s.labels
         if kind == "k010_container":
-            pod_key = by_uid.get(lab.get("pod_id", ""))
+            pod_key = placement.pod_of_uid(lab.get("pod_id"))  # Kepler 0.10 names a container's pod by UID
             if pod_key is not None:
                 _add(power, (*pod_key, lab.get("container_name", "")), queries.zone_of(lab), s.value)
         elif kind in ("k07_container_package", "k07_container_dram"):
@@ -215,7 +217,7 @@ def pod_window(cluster: Any, pod: Pod, at: float, window_seconds: int, gpu_share
     result = cached_query(client_for(cluster), expr, SUMMARY, time=at)
     joules: dict[str, float | None] = {"cpu": None, "dram": None, "gpu": 0.0, "npu": 0.0}
     for s in result.samples:
-        kind, lab = s.labels.get(queries.TAG, ""), s.labels
+        kind, lab = s.labels.get(TAG, ""), s.labels
         if s.value is None:
             continue
         if kind == "energy_package":

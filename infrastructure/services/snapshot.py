@@ -1,12 +1,16 @@
 """One cluster's nodes and pods with their power, fetched in a constant number of requests.
 
-:func:`fetch_snapshot` runs inside a fan-out worker (no database): one
-kube-state-metrics query, one power/usage query (:mod:`infrastructure.queries`)
-and the accelerators' device queries (:mod:`accelerators.devices`), all
-evaluated at the same instant ``at``. Everything else in the domain (lists,
-summaries, details) is computed from these snapshots.
+:func:`fetch_snapshot` runs inside a fan-out worker (no database): one request
+for the kube-state-metrics inventory and the power and usage of nodes and pods
+(:func:`infrastructure.queries.snapshot`), and the accelerators' two device
+queries (:mod:`accelerators.devices`), all evaluated at the same instant ``at``.
+Everything else in the domain (lists, summaries, details, topology, power now)
+is computed from these snapshots.
 
-Power semantics (the same as ``demo/truth.py``):
+Every series is placed on its node through :mod:`clusters.placement` (whatever
+the scrape setup); what cannot be placed is counted in ``tally``, not guessed.
+Power semantics (the same as ``demo/truth.py``; node rules in
+:mod:`infrastructure.nodepower`):
 
 * node ``cpu_power_watts`` is the RAPL package (Kepler zone ``package``, which
   already contains ``core`` and ``uncore``): idle + pods + non-pod processes;
@@ -27,15 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusters import placement as P
 from clusters.prometheus.cache import LIVE, cached_query
+from clusters.prometheus.promql import TAG
 from clusters.prometheus.results import Sample
-from infrastructure import identity, queries
+from infrastructure import nodepower, queries
 
 logger = logging.getLogger(__name__)
 
 MIB = 1024.0 * 1024.0
-GPU_RESOURCES = ("nvidia_com_gpu",)
-NPU_RESOURCES = ("furiosa_ai_rngd", "rebellions_ai_ATOM")
 READY_STATUS = {"true": "ready", "false": "not_ready", "unknown": "unknown"}
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 
@@ -102,17 +106,21 @@ class Node:
 
     @property
     def gpu_count(self) -> int:
-        """Physical GPUs DCGM reports on the node, else what kube-state-metrics says it has."""
+        """Physical GPUs DCGM reports on the node, else the whole GPUs kube-state-metrics says it has."""
         if self.gpus:
             return len(self.gpus)
-        return int(sum(self.capacity.get(r, 0.0) for r in GPU_RESOURCES))
+        return int(self.capacity.get("nvidia_com_gpu", 0.0))
 
     @property
     def npu_count(self) -> int:
-        """NPU cards the NPU exporters report on the node, else the node's capacity."""
+        """NPU cards the NPU exporters report on the node, else the node's (non-partition) NPU capacity."""
         if self.npus:
             return len(self.npus)
-        return int(sum(self.capacity.get(r, 0.0) for r in NPU_RESOURCES))
+        return int(sum(v for r, v in self.capacity.items() if P.accelerator_kind(r) == "npu" and "_cores_" not in r))
+
+    def expects(self, kind: str) -> bool:
+        """Whether kube-state-metrics gives the node ``gpu``/``npu`` capacity (MIG slices and partitions count)."""
+        return any(v > 0 and P.accelerator_kind(r) == kind for r, v in self.capacity.items())
 
 
 @dataclass
@@ -153,6 +161,8 @@ class ClusterSnapshot:
     gpus: list[Any] = field(default_factory=list)
     npus: list[Any] = field(default_factory=list)
     kepler_generation: str | None = None
+    placement: P.Placement | None = None
+    tally: P.Tally = field(default_factory=P.Tally)
 
 
 # -- accelerators ---------------------------------------------------------------------
@@ -177,7 +187,7 @@ def _power(device: Any) -> float | None:
 
 # -- parsing -----------------------------------------------------------------------------
 def _kind(sample: Sample) -> str:
-    return sample.labels.get(queries.TAG) or sample.labels.get("__name__", "")
+    return sample.labels.get(TAG) or sample.labels.get("__name__", "")
 
 
 def _parse_inventory(snap: ClusterSnapshot, samples: list[Sample]) -> None:
@@ -189,7 +199,7 @@ def _parse_inventory(snap: ClusterSnapshot, samples: list[Sample]) -> None:
         return nodes[name]
 
     def pod(labels: dict[str, str]) -> Pod:
-        key = (labels.get("namespace", ""), labels.get("pod", ""))
+        key = P.ksm_pod(labels)
         if key not in pods:
             pods[key] = Pod(namespace=key[0], name=key[1], cluster=snap.cluster)
         return pods[key]
@@ -197,7 +207,7 @@ def _parse_inventory(snap: ClusterSnapshot, samples: list[Sample]) -> None:
     for s in samples:
         kind, lab = _kind(s), s.labels
         if kind == "kube_node_info":
-            n = node(lab.get("node", ""))
+            n = node(P.ksm_node(lab) or "")
             n.internal_ip = lab.get("internal_ip") or None
             n.kernel_version = lab.get("kernel_version") or None
             n.os_image = lab.get("os_image") or None
@@ -205,22 +215,22 @@ def _parse_inventory(snap: ClusterSnapshot, samples: list[Sample]) -> None:
             n.container_runtime_version = lab.get("container_runtime_version") or None
             n.system_uuid = lab.get("system_uuid") or None
         elif kind == "ready":
-            node(lab.get("node", "")).status = READY_STATUS.get(lab.get("status", ""), "unknown")
+            node(P.ksm_node(lab) or "").status = READY_STATUS.get(lab.get("status", ""), "unknown")
         elif kind == "kube_node_role":
             role = lab.get("role")
-            n = node(lab.get("node", ""))
+            n = node(P.ksm_node(lab) or "")
             if role and role not in n.roles:
                 n.roles.append(role)
         elif kind == "kube_node_spec_unschedulable" and s.value is not None:
-            node(lab.get("node", "")).unschedulable = s.value == 1
+            node(P.ksm_node(lab) or "").unschedulable = s.value == 1
         elif kind in ("kube_node_status_capacity", "kube_node_status_allocatable") and s.value is not None:
-            n = node(lab.get("node", ""))
+            n = node(P.ksm_node(lab) or "")
             target = n.capacity if kind == "kube_node_status_capacity" else n.allocatable
             target[lab.get("resource", "")] = s.value
         elif kind == "kube_pod_info":
             p = pod(lab)
             p.uid = lab.get("uid") or None
-            p.node = identity.ksm_node(lab)
+            p.node = P.ksm_node(lab)
             p.pod_ip = lab.get("pod_ip") or None
             p.host_ip = lab.get("host_ip") or None
             p.owner_kind = lab.get("created_by_kind") or None
@@ -267,55 +277,47 @@ _K010_NODE = {
 }
 
 
-def parse_power(samples: list[Sample]) -> _Kepler:
-    """Read the power query's tagged samples (Kepler 0.10 or 0.7, DCMI) into per-node parts."""
+def parse_power(samples: list[Sample], placement: P.Placement, tally: P.Tally) -> _Kepler:
+    """Read the power parts' tagged samples (Kepler 0.10 or 0.7, DCMI) into per-node parts, placed."""
     k = _Kepler()
+
+    def node_of(lab: dict[str, str], source: str) -> str | None:
+        return tally.count(source, placement.node(lab, source), lab)
+
     for s in samples:
         kind, lab = _kind(s), s.labels
         if kind in _K010_NODE:
             k.generation = "0.10"
-            node = identity.kepler_node(lab)
-            _add(k.node, node, f"{queries.zone_of(lab)}_{_K010_NODE[kind]}", s.value)
+            _add(k.node, node_of(lab, P.KEPLER), f"{queries.zone_of(lab)}_{_K010_NODE[kind]}", s.value)
         elif kind == "k010_pod":
             k.generation = "0.10"
             key = (lab.get("pod_namespace", ""), lab.get("pod_name", ""))
             _add(k.pod, key, queries.zone_of(lab), s.value)
-            k.pod_node[key] = identity.kepler_node(lab) or ""
+            k.pod_node[key] = node_of(lab, P.KEPLER) or ""
         elif kind in ("k07_node_package", "k07_node_dram"):
             k.generation = k.generation or "0.7"
             zone = kind.rsplit("_", 1)[1]
-            node = identity.kepler_node(lab)
+            node = node_of(lab, P.KEPLER)
             _add(k.node, node, f"{zone}_total", s.value)
             if lab.get("mode") == "idle":
                 _add(k.node, node, f"{zone}_idle", s.value)
         elif kind in ("k07_pod_package", "k07_pod_dram"):
             key = (lab.get("container_namespace", ""), lab.get("pod_name", ""))
             _add(k.pod, key, kind.rsplit("_", 1)[1], s.value)
-            k.pod_node[key] = identity.kepler_node({"instance": lab.get("instance", "")}) or ""
+            k.pod_node[key] = tally.count(P.KEPLER, placement.container_node(lab, *key), lab) or ""
         elif kind == "dcmi" and s.value is not None:
-            node = identity.ipmi_node(lab)
+            node = node_of(lab, P.IPMI)
             if node:
                 k.dcmi[node] = s.value
         elif kind == "pod_cpu_cores" and s.value is not None:
             k.cpu_cores[(lab.get("namespace", ""), lab.get("pod", ""))] = s.value
         elif kind == "pod_memory_bytes" and s.value is not None:
             k.memory_bytes[(lab.get("namespace", ""), lab.get("pod", ""))] = s.value
+    k.node.pop(None, None)  # type: ignore[call-overload]
     return k
 
 
 # -- merging -----------------------------------------------------------------------------
-def _sum_known(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
-def _device_power(devices: list[Any], expected: bool) -> float | None:
-    """Sum of the devices' power; 0 W for a node without devices, None when devices are silent."""
-    if not devices:
-        return None if expected else 0.0
-    return _sum_known([_power(d) for d in devices])
-
-
 def merge_power(snap: ClusterSnapshot, k: _Kepler) -> None:
     """Attach parsed power and devices to the snapshot's nodes (the rules every power answer shares)."""
     snap.kepler_generation = k.generation
@@ -346,23 +348,15 @@ def merge_power(snap: ClusterSnapshot, k: _Kepler) -> None:
             pw.dram_idle_watts = parts.get("dram_idle")
             pw.dram_pods_watts = pods_dram.get(name, 0.0)
         up = pw.cpu_power_watts is not None
-        expects_gpu = any(n.capacity.get(r, 0.0) > 0 for r in GPU_RESOURCES) or any(
-            key.startswith("nvidia_com_mig") and v > 0 for key, v in n.capacity.items()
-        )
-        expects_npu = any(n.capacity.get(r, 0.0) > 0 for r in NPU_RESOURCES)
         # A node whose Kepler is silent has stopped reporting: without device readings its
         # accelerator parts are unknown too, not 0 W.
-        pw.gpu_power_watts = _device_power(n.gpus, expects_gpu or not up)
-        pw.npu_power_watts = _device_power(n.npus, expects_npu or not up)
+        pw.gpu_power_watts = nodepower.device_part((_power(d) for d in n.gpus), expected=n.expects("gpu") or not up)
+        pw.npu_power_watts = nodepower.device_part((_power(d) for d in n.npus), expected=n.expects("npu") or not up)
         pw.measured_power_watts = k.dcmi.get(name)
-        if up and pw.dram_power_watts is not None and pw.gpu_power_watts is not None and pw.npu_power_watts is not None:
-            pw.components_watts = pw.cpu_power_watts + pw.dram_power_watts + pw.gpu_power_watts + pw.npu_power_watts
-        if pw.measured_power_watts is not None:
-            pw.power_watts = pw.measured_power_watts
-            if pw.components_watts is not None:
-                pw.other_watts = pw.measured_power_watts - pw.components_watts
-        else:
-            pw.power_watts = pw.components_watts
+        figures = nodepower.combine(
+            pw.cpu_power_watts, pw.dram_power_watts, pw.gpu_power_watts, pw.npu_power_watts, pw.measured_power_watts
+        )
+        pw.components_watts, pw.power_watts, pw.other_watts = figures.components, figures.power, figures.other
     _merge_pods(snap, k)
 
 
@@ -411,17 +405,15 @@ def _merge_pods(snap: ClusterSnapshot, k: _Kepler) -> None:
 
 def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
     """Nodes and pods of one cluster with their power at ``at`` (runs in a fan-out worker)."""
-    scope = cluster.scope
     snap = ClusterSnapshot(cluster=cluster.name, at=at)
-    # The device, power and inventory queries run side by side (the client's session
-    # is thread-safe and nothing here touches the database): the cluster costs its
-    # slowest query, not the sum of all of them.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kcloud-snapshot") as pool:
+    # The device queries run beside the snapshot query (the client's session is
+    # thread-safe and nothing here touches the database): the cluster costs its
+    # slowest request, not the sum of them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-snapshot") as pool:
         devices = pool.submit(fetch_devices, client, cluster, at)
-        pending_power = pool.submit(cached_query, client, queries.power(scope), LIVE, time=at)
-        inventory = cached_query(client, queries.inventory(scope), LIVE, time=at)
-        power = pending_power.result()
+        answer = cached_query(client, queries.snapshot(cluster.scope), LIVE, time=at)
         snap.gpus, snap.npus = devices.result()
-    _parse_inventory(snap, inventory.samples)
-    merge_power(snap, parse_power(power.samples))
+    snap.placement = P.Placement.from_samples(answer.samples)
+    _parse_inventory(snap, answer.samples)
+    merge_power(snap, parse_power(answer.samples, snap.placement, snap.tally))
     return snap

@@ -2,7 +2,8 @@
 
 A VM's id is its Nova server id (libvirt's ``instance_id``), or the libvirt
 domain name when OpenStack does not know it. The host node is the libvirt
-exporter's node (see :mod:`infrastructure.identity`), else Nova's
+exporter's node (placed by :mod:`clusters.placement`: it has no host label, so
+usually from its scrape address), else Nova's
 ``hypervisor_hostname``. ``power_watts`` is set only when Kepler publishes VM
 series (``kepler_vm_cpu_watts`` in 0.10+, ``kepler_vm_package_joules_total`` in
 0.7) for that VM; otherwise it is null, never estimated.
@@ -13,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clusters import placement as P
 from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.fanout import ClusterResult, fan_out
-from infrastructure import identity, queries
+from clusters.prometheus.promql import TAG
+from infrastructure import queries
 
 MIB = 1024.0 * 1024.0
 VM_ORDERING = ("id", "name", "cluster", "host", "state", "vcpus", "memory_mb", "cpu_usage_cores", "power_watts")
@@ -43,14 +46,16 @@ class VirtualMachine:
 def fetch_vms(client: Any, cluster: Any, at: float) -> list[VirtualMachine]:
     """Every VM of one cluster at ``at`` (one request; runs in a fan-out worker)."""
     result = cached_query(client, queries.vms(cluster.scope), LIVE, time=at)
+    placement = P.Placement.from_samples(result.samples)
     domains: dict[tuple[str, str], dict[str, Any]] = {}  # (host, domain) -> facts
     nova: dict[str, dict[str, str]] = {}
     power: dict[str, float] = {}
     for s in result.samples:
         lab = s.labels
-        kind = lab.get(queries.TAG) or lab.get("__name__", "")
+        kind = lab.get(TAG) or lab.get("__name__", "")
         if kind.startswith("libvirt_") or kind == "cpu_usage_cores":
-            d = domains.setdefault((identity.scrape_node(lab) or "", lab.get("domain", "")), {})
+            host = placement.node(lab, P.LIBVIRT).node
+            d = domains.setdefault((host or "", lab.get("domain", "")), {})
             if kind == "libvirt_domain_openstack_info":
                 d.update(info=lab)
             elif kind == "libvirt_domain_info_state":
@@ -59,7 +64,7 @@ def fetch_vms(client: Any, cluster: Any, at: float) -> list[VirtualMachine]:
                 d[kind] = s.value
         elif kind == "openstack_nova_server_status":
             nova[lab.get("id", "")] = lab
-        elif kind == "kepler_vm_cpu_watts" and queries.zone_of(lab) == "package" and s.value is not None:
+        elif kind == "k010_vm" and queries.zone_of(lab) == "package" and s.value is not None:
             power[lab.get("vm_id", "")] = power.get(lab.get("vm_id", ""), 0.0) + s.value
         elif kind == "k07_vm_package" and s.value is not None:
             power[lab.get("vm_id", "")] = s.value

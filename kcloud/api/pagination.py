@@ -1,7 +1,9 @@
-"""Pagination with the list envelope ``{count, next, previous, results, clusters, timestamp}``.
+"""Pagination with the list envelope ``{count, next, previous, results, clusters, warnings, timestamp}``.
 
 ``clusters`` is the per-cluster outcome of the fan-out that produced the rows, so
-a client sees which clusters answered even when the list is partial.
+a client sees which clusters answered even when the list is partial; ``warnings``
+says what the answering clusters could not account for (series that could not be
+placed on a node, :mod:`clusters.placement.report`) instead of hiding it in a row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,23 @@ from kcloud.timeutil import isoformat, utcnow
 
 # Far beyond any real list, small enough that no arithmetic on it misbehaves.
 MAX_PAGE_NUMBER = 1_000_000
+
+
+WARNINGS_SCHEMA = {
+    "type": "array",
+    "description": "What the answering clusters could not account for (e.g. series no node could be found for).",
+    "items": {
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "code": {"type": "string", "enum": ["unplaced_series"]},
+            "source": {"type": "string"},
+            "series": {"type": "integer"},
+            "message": {"type": "string"},
+            "example": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+}
 
 
 class KCloudPagination(PageNumberPagination):
@@ -39,7 +58,9 @@ class KCloudPagination(PageNumberPagination):
         )
         return super().paginate_queryset(queryset, request, view)
 
-    def get_paginated_response(self, data, clusters: Sequence[dict] | None = None) -> Response:
+    def get_paginated_response(
+        self, data, clusters: Sequence[dict] | None = None, warnings: Sequence[dict] | None = None
+    ) -> Response:
         return Response(
             {
                 "count": self.page.paginator.count,
@@ -47,6 +68,7 @@ class KCloudPagination(PageNumberPagination):
                 "previous": self.get_previous_link(),
                 "results": data,
                 "clusters": list(clusters or []),
+                "warnings": list(warnings or []),
                 "timestamp": isoformat(utcnow()),
             }
         )
@@ -65,11 +87,14 @@ class KCloudPagination(PageNumberPagination):
                 },
             },
         }
+        base["properties"]["warnings"] = WARNINGS_SCHEMA
         base["properties"]["timestamp"] = {"type": "string", "format": "date-time"}
         return base
 
 
-def paginated(view, rows: Sequence, clusters: Sequence[dict], *, extra: dict | None = None) -> Response:
+def paginated(
+    view, rows: Sequence, clusters: Sequence[dict], *, extra: dict | None = None, warnings: Sequence[dict] = ()
+) -> Response:
     """Paginate already-computed rows (plain dicts) with the list envelope.
 
     ``view`` is the DRF view (its ``paginator`` and ``request`` are used);
@@ -78,7 +103,7 @@ def paginated(view, rows: Sequence, clusters: Sequence[dict], *, extra: dict | N
     """
     paginator = view.paginator
     page = paginator.paginate_queryset(list(rows), view.request, view=view)
-    response = paginator.get_paginated_response(page, clusters=clusters)
+    response = paginator.get_paginated_response(page, clusters=clusters, warnings=warnings)
     if extra:
         response.data.update(extra)
     return response

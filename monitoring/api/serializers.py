@@ -99,6 +99,17 @@ class OutcomeSerializer(serializers.Serializer):
     latency_ms = _float()
 
 
+class WarningSerializer(serializers.Serializer):
+    """Something an answering cluster could not account for (series no node was found for)."""
+
+    cluster = serializers.CharField()
+    code = serializers.CharField()
+    source = serializers.CharField()
+    series = serializers.IntegerField()
+    message = serializers.CharField()
+    example = serializers.DictField(child=serializers.CharField())
+
+
 class FleetPowerSerializer(serializers.Serializer):
     """``/monitoring/power``: the fleet now."""
 
@@ -111,6 +122,7 @@ class FleetPowerSerializer(serializers.Serializer):
     partial = serializers.BooleanField()
     missing_clusters = serializers.ListField(child=serializers.CharField())
     clusters = OutcomeSerializer(many=True)
+    warnings = WarningSerializer(many=True)
 
 
 class DeviceCountsSerializer(serializers.Serializer):

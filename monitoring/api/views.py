@@ -24,6 +24,7 @@ from datetime import timedelta
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from clusters import placement
 from clusters.prometheus.cache import align
 from clusters.prometheus.fanout import fan_out, outcomes
 from clusters.retention import check_start
@@ -67,7 +68,7 @@ class FleetPowerView(DomainView):
         sites = sites_of(clusters)
         results = power.fan_out_now(clusters, sites, at)
         body = power.fleet_power(results, sites)
-        body.update(timestamp=_iso(at), clusters=outcomes(results))
+        body.update(timestamp=_iso(at), clusters=outcomes(results), warnings=placement.answer_warnings(results))
         return Response(s.FleetPowerSerializer(body).data)
 
 

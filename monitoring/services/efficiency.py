@@ -24,9 +24,11 @@ from typing import Any
 
 from clusters.prometheus.cache import SUMMARY, cached_query
 from clusters.prometheus.fanout import ClusterResult
+from clusters.prometheus.promql import TAG
+from infrastructure.queries import subquery_step
+from infrastructure.services.energy import ClusterEnergy, finish
 from monitoring import queries
 from monitoring.economics import J_PER_KWH, Site, carbon_grams, cost, fetch_facility
-from monitoring.services.energy import ClusterEnergy, attribute, parse
 from monitoring.services.grouping import cluster_pue
 
 
@@ -52,24 +54,26 @@ class ClusterEfficiency:
     utilization: dict[str, list[float]] = field(default_factory=lambda: {"gpu": [], "npu": []})
 
 
-def fetch_efficiency(client: Any, cluster: Any, site: Site, end: float, window_seconds: int) -> ClusterEfficiency:
-    """Runs in a fan-out worker (no database)."""
+def fetch_efficiency(
+    client: Any, cluster: Any, site: Site, end: float, window_seconds: int, inventory: Any | None = None
+) -> ClusterEfficiency:
+    """Runs in a fan-out worker (no database). ``inventory``: the devices at ``end`` if the caller has them."""
     from accelerators import devices as accelerators
 
-    step = queries.subquery_step(window_seconds)
+    step = subquery_step(window_seconds)
     out = ClusterEnergy(cluster=cluster.name, end=end, window_seconds=window_seconds)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kcloud-efficiency") as pool:
-        inventory = pool.submit(accelerators.fetch_accelerators, client, cluster, at=end)
+        pending = None if inventory else pool.submit(accelerators.fetch_accelerators, client, cluster, at=end)
         facility = pool.submit(fetch_facility, client, site, end, window_seconds)
         result = cached_query(client, queries.efficiency(cluster.scope, window_seconds, step), SUMMARY, time=end)
-        found = inventory.result()
+        found = inventory if pending is None else pending.result()
         out.facility = facility.result()
     devices = [*found.gpus, *found.npus]
-    attribute(out, parse(out, result.samples), devices)
+    finish(out, result.samples, found)
     eff = ClusterEfficiency(energy=out)
     info = {d.id: d for d in devices}
     for s in result.samples:
-        kind, value = s.labels.get(queries.TAG, ""), s.value
+        kind, value = s.labels.get(TAG, ""), s.value
         device_id = s.labels.get("UUID") or s.labels.get("uuid") or ""
         if value is None or not device_id:
             continue

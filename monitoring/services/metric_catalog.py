@@ -9,13 +9,15 @@ removed inside that expression, where the exporters' facts say they occur:
 
 * DCGM under MIG repeats device-level fields once per ``GPU_I_ID``: ``max by``
   the device labels keeps one (framebuffer memory is per instance: ``sum by``);
-  DCGM blank sentinels are dropped before aggregating, so they never enter a sum;
-  ``Hostname`` (released dcgm-exporter) and ``hostname`` (newer) both name the node.
+  DCGM blank sentinels are dropped before aggregating, so they never enter a sum.
+* A series' node is decided by :mod:`clusters.placement` (whatever labels the
+  scrape setup left): every expression keeps the placing labels (``placement.keys``)
+  and counts each Prometheus replica once (``placement.one_replica``).
 * Furiosa repeats a partitioned card's device series per partition: ``max by``
   the card; its utilisation is per core: ``avg by`` the card. Rebellions' legacy
   (``RBLN_DEVICE_STATUS:*``) and new (``rbln_npu_*``) names are both read.
-* Kepler 0.10+ (``*_watts`` gauges, ``node_name``) and 0.7 (``*_joules_total``
-  counters read through ``rate``, ``exported_instance``) are both read, each
+* Kepler 0.10+ (``*_watts`` gauges) and 0.7 (``*_joules_total`` counters read
+  through ``rate``) are both read, each
   source tagged so ``or`` keeps both; the RAPL ``package`` zone already contains
   ``core``/``uncore`` and sockets (``package-0``, ``package-1``) add up.
 
@@ -29,38 +31,56 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from clusters.prometheus.promql import Scope, eq, names_regex, ne, regex
-from infrastructure import identity
-from infrastructure.queries import APP_CONTAINERS, NPU_POWER, ZONES, tag, union, zone_matcher
-from monitoring.queries import GPU_POWER, NPU_UTILIZATION
+from accelerators.queries import DCGM_BLANK_FLOOR, gpu_utilization
+from clusters import placement as P
+from clusters.prometheus.promql import Scope, eq, names_regex, ne, regex, tag, union
+from infrastructure.queries import APP_CONTAINERS, GPU_POWER, NPU_POWER, ZONES, zone_matcher
+from monitoring.queries import NPU_UTILIZATION
 
 Labels = Mapping[str, str]
-FieldSpec = tuple[tuple[str, ...], Callable[[Labels], str | int | None]]
+# A field: the labels carrying it (kept by ``sum by``) and how to read it from a series' labels
+# with the cluster's placement (``None`` for fields that do not need it).
+FieldSpec = tuple[tuple[str, ...], Callable[[Labels, P.Placement], str | int | None]]
 
 AGGREGATIONS = ("avg", "sum")
 MIB = 1048576
-# DCGM's smallest blank sentinel (int32 0x7ffffff0, see clusters.prometheus.results): no real
-# reading of the gauges below comes near it, so "< this" drops every blank before a sum or mean.
-DCGM_BLANK_FLOOR = 2147483632
 
 
-def _label(name: str) -> Callable[[Labels], str | None]:
-    return lambda labels: labels.get(name) or None
+def _label(name: str) -> Callable[[Labels, P.Placement], str | None]:
+    return lambda labels, _placement: labels.get(name) or None
 
 
-def _index(labels: Labels) -> int | None:
+def _index(labels: Labels, _placement: P.Placement) -> int | None:
     value = labels.get("gpu", "")
     return int(value) if value.isdigit() else None
 
 
-def _npu_model(labels: Labels) -> str | None:
+def _npu_model(labels: Labels, _placement: P.Placement) -> str | None:
     return labels.get("arch") or labels.get("card") or None
 
 
-def _npu_vendor(labels: Labels) -> str | None:
+def _npu_vendor(labels: Labels, _placement: P.Placement) -> str | None:
     if labels.get("arch"):
         return "furiosa"
     return "rebellions" if labels.get("card") else None
+
+
+def _keys(source: str, *own: str) -> tuple[str, ...]:
+    return tuple(P.keys(source, *own).split(", "))
+
+
+def _node(source: str, *own: str) -> FieldSpec:
+    """The ``node`` field of ``source``'s series: the placing labels, placed by the cluster's placement."""
+    return _keys(source, *own), lambda labels, placement: placement.node(labels, source).node
+
+
+def _pod_node(namespace_label: str) -> FieldSpec:
+    """The ``node`` of a Kepler pod/container series: its scrape target's node, else the pod's placement."""
+
+    def node(labels: Labels, placement: P.Placement) -> str | None:
+        return placement.container_node(labels, labels.get(namespace_label, ""), labels.get("pod_name", "")).node
+
+    return _keys(P.KEPLER), node
 
 
 @dataclass(frozen=True)
@@ -82,8 +102,8 @@ class Source:
             out.extend(label for label in self.fields[name][0] if label not in out)
         return tuple(out)
 
-    def value_of(self, name: str, labels: Labels) -> str | int | None:
-        return self.fields[name][1](labels)
+    def value_of(self, name: str, labels: Labels, placement: P.Placement) -> str | int | None:
+        return self.fields[name][1](labels, placement)
 
 
 @dataclass(frozen=True)
@@ -138,16 +158,16 @@ class MetricSpec:
 
 
 # -- sources ---------------------------------------------------------------------------------
-DCGM_DEVICE = ("UUID", "gpu", "modelName", "Hostname", "hostname")
+DCGM_DEVICE = _keys(P.DCGM, "UUID", "gpu", "modelName")
 GPU_FIELDS: dict[str, FieldSpec] = {
-    "node": (("Hostname", "hostname"), identity.dcgm_node),
+    "node": _node(P.DCGM),
     "uuid": (("UUID",), _label("UUID")),
     "index": (("gpu",), _index),
     "model": (("modelName",), _label("modelName")),
 }
-NPU_DEVICE = ("uuid", "hostname", "arch", "card")
+NPU_DEVICE = _keys(P.FURIOSA, "uuid", "arch", "card")
 NPU_FIELDS: dict[str, FieldSpec] = {
-    "node": (("hostname",), identity.npu_node),
+    "node": _node(P.FURIOSA),
     "uuid": (("uuid",), _label("uuid")),
     "model": (("arch", "card"), _npu_model),
     "vendor": (("arch", "card"), _npu_vendor),
@@ -158,7 +178,9 @@ def _dcgm(metric: str, how: str = "max") -> Source:
     """A DCGM gauge per physical GPU: ``max`` de-duplicates MIG rows, ``sum`` adds per-instance values."""
 
     def expr(scope: Scope, _rate: str) -> str:
-        return f"{how} by ({', '.join(DCGM_DEVICE)}) ({scope.sel(metric)} < {DCGM_BLANK_FLOOR})"
+        readings = f"{scope.sel(metric)} < {DCGM_BLANK_FLOOR}"
+        # A sum adds MIG instances: each Prometheus replica must be counted once first.
+        return f"{how} by ({', '.join(DCGM_DEVICE)}) ({P.one_replica(readings) if how == 'sum' else readings})"
 
     return Source(expr, GPU_FIELDS)
 
@@ -175,24 +197,24 @@ def _npu(names: tuple[str, ...], how: str = "max", label: str | None = None) -> 
     return Source(expr, NPU_FIELDS)
 
 
-KEPLER_010_NODE: dict[str, FieldSpec] = {"node": (("node_name",), identity.kepler_node)}
-KEPLER_07_NODE: dict[str, FieldSpec] = {"node": (("exported_instance", "instance"), identity.kepler_node)}
-SCRAPE_NODE: dict[str, FieldSpec] = {"node": (("node", "instance"), identity.cadvisor_node)}
-DCGM_NODE: dict[str, FieldSpec] = {"node": (("Hostname", "hostname"), identity.dcgm_node)}
-NPU_NODE: dict[str, FieldSpec] = {"node": (("hostname",), identity.npu_node)}
+KEPLER_NODE: dict[str, FieldSpec] = {"node": _node(P.KEPLER)}
+SCRAPE_NODE: dict[str, FieldSpec] = {"node": _node(P.CADVISOR)}
+IPMI_NODE: dict[str, FieldSpec] = {"node": _node(P.IPMI)}
+DCGM_NODE: dict[str, FieldSpec] = {"node": _node(P.DCGM)}
+NPU_NODE: dict[str, FieldSpec] = {"node": _node(P.FURIOSA)}
+
+
+def _by(keys: tuple[str, ...], expr: str) -> str:
+    """``expr`` summed per ``keys``, each Prometheus replica counted once."""
+    return f"sum by ({', '.join(keys)}) ({P.one_replica(expr)})"
 
 
 def _kepler_node(zone: str) -> tuple[Source, Source]:
     """A RAPL zone's power per node: the 0.10+ gauge, or the rate of the 0.7 counter."""
-    k010 = Source(
-        lambda scope, _rate: f"sum by (node_name) ({scope.sel('kepler_node_cpu_watts', zone_matcher(zone))})",
-        KEPLER_010_NODE,
-    )
+    keys = _keys(P.KEPLER)
+    k010 = Source(lambda scope, _rate: _by(keys, scope.sel("kepler_node_cpu_watts", zone_matcher(zone))), KEPLER_NODE)
     k07 = Source(
-        lambda scope, rate: (
-            f"sum by (exported_instance, instance) (rate({scope.range(f'kepler_node_{zone}_joules_total', rate)}))"
-        ),
-        KEPLER_07_NODE,
+        lambda scope, rate: _by(keys, f"rate({scope.range(f'kepler_node_{zone}_joules_total', rate)})"), KEPLER_NODE
     )
     return k010, k07
 
@@ -200,33 +222,31 @@ def _kepler_node(zone: str) -> tuple[Source, Source]:
 KEPLER_010_POD: dict[str, FieldSpec] = {
     "namespace": (("pod_namespace",), _label("pod_namespace")),
     "pod": (("pod_name",), _label("pod_name")),
-    "node": (("node_name",), identity.kepler_node),
+    "node": _node(P.KEPLER),
 }
 KEPLER_07_POD: dict[str, FieldSpec] = {
     "namespace": (("container_namespace",), _label("container_namespace")),
     "pod": (("pod_name",), _label("pod_name")),
-    "node": (("exported_instance", "instance"), identity.kepler_node),
+    "node": _pod_node("container_namespace"),
 }
 CADVISOR_POD: dict[str, FieldSpec] = {
     "namespace": (("namespace",), _label("namespace")),
     "pod": (("pod",), _label("pod")),
-    "node": (("node", "instance"), identity.cadvisor_node),
+    "node": _node(P.CADVISOR),
 }
 
 
 def _kepler_pod(zone: str) -> tuple[Source, Source]:
     """A RAPL zone's power per pod: the 0.10+ pod gauge, or the rate of the 0.7 container counters."""
+    k010_keys = _keys(P.KEPLER, "pod_namespace", "pod_name")
     k010 = Source(
-        lambda scope, _rate: (
-            f"sum by (node_name, pod_namespace, pod_name) ({scope.sel('kepler_pod_cpu_watts', zone_matcher(zone))})"
-        ),
-        KEPLER_010_POD,
+        lambda scope, _rate: _by(k010_keys, scope.sel("kepler_pod_cpu_watts", zone_matcher(zone))), KEPLER_010_POD
     )
     not_system = ne("container_name", "system_processes")
+    k07_keys = _keys(P.KEPLER, "container_namespace", "pod_name")
     k07 = Source(
-        lambda scope, rate: (
-            "sum by (exported_instance, instance, container_namespace, pod_name) "
-            f"(rate({scope.range(f'kepler_container_{zone}_joules_total', rate, not_system)}))"
+        lambda scope, rate: _by(
+            k07_keys, f"rate({scope.range(f'kepler_container_{zone}_joules_total', rate, not_system)})"
         ),
         KEPLER_07_POD,
     )
@@ -234,35 +254,36 @@ def _kepler_pod(zone: str) -> tuple[Source, Source]:
 
 
 def _gpu_power_per_node(scope: Scope, _rate: str) -> str:
-    return f"sum by (Hostname, hostname) (max by (UUID, Hostname, hostname) ({scope.sel(GPU_POWER)}))"
+    per_gpu = f"max by ({', '.join(_keys(P.DCGM, 'UUID'))}) ({scope.sel(GPU_POWER)})"
+    return f"sum by ({P.keys(P.DCGM)}) ({per_gpu})"
 
 
 def _npu_power_per_node(scope: Scope, _rate: str) -> str:
     npu = scope.sel(None, names_regex(NPU_POWER), regex("label", "rms|"))
-    return f"sum by (hostname) (max by (uuid, hostname) ({npu}))"
+    return f"sum by ({P.keys(P.FURIOSA)}) (max by ({', '.join(_keys(P.FURIOSA, 'uuid'))}) ({npu}))"
 
 
 def _dcmi(scope: Scope, _rate: str) -> str:
-    return f"max by (node, instance) ({scope.sel('ipmi_dcmi_power_consumption_watts')})"
+    return f"max by ({P.keys(P.IPMI)}) ({scope.sel('ipmi_dcmi_power_consumption_watts')})"
 
 
 def _node_cpu_usage(scope: Scope, rate: str) -> str:
     root = scope.range("container_cpu_usage_seconds_total", rate, eq("id", "/"))
-    return f"sum by (node, instance) (rate({root}))"
+    return _by(_keys(P.CADVISOR), f"rate({root})")
 
 
 def _node_memory(scope: Scope, _rate: str) -> str:
-    return f"max by (node, instance) ({scope.sel('container_memory_working_set_bytes', eq('id', '/'))}) / {MIB}"
+    return f"max by ({P.keys(P.CADVISOR)}) ({scope.sel('container_memory_working_set_bytes', eq('id', '/'))}) / {MIB}"
 
 
 def _pod_cpu_usage(scope: Scope, rate: str) -> str:
     usage = scope.range("container_cpu_usage_seconds_total", rate, *APP_CONTAINERS)
-    return f"sum by (namespace, pod, node, instance) (rate({usage}))"
+    return _by(_keys(P.CADVISOR, "namespace", "pod"), f"rate({usage})")
 
 
 def _pod_memory(scope: Scope, _rate: str) -> str:
     mem = scope.sel("container_memory_working_set_bytes", *APP_CONTAINERS)
-    return f"sum by (namespace, pod, node, instance) ({mem}) / {MIB}"
+    return f"{_by(_keys(P.CADVISOR, 'namespace', 'pod'), mem)} / {MIB}"
 
 
 def pod_power_query(scope: Scope, rate: str) -> str:
@@ -272,15 +293,12 @@ def pod_power_query(scope: Scope, rate: str) -> str:
     0.7 counters per pod), ``gpu_dev``/``npu_dev`` (W per device, MIG and partition rows
     de-duplicated), multiplied by the pods' allocation shares in the service.
     """
-    k010 = f"sum by (node_name, pod_namespace, pod_name) ({scope.sel('kepler_pod_cpu_watts', ZONES)})"
-    by = "exported_instance, instance, container_namespace, pod_name"
+    k010 = _by(_keys(P.KEPLER, "pod_namespace", "pod_name"), scope.sel("kepler_pod_cpu_watts", ZONES))
+    keys = _keys(P.KEPLER, "container_namespace", "pod_name")
     not_system = ne("container_name", "system_processes")
     # One rate per counter name: rate() drops the name, so a name regex would collide package with dram.
     k07 = [
-        tag(
-            f"sum by ({by}) (rate({scope.range(f'kepler_container_{z}_joules_total', rate, not_system)}))",
-            f"pod_k07_{z}",
-        )
+        tag(_by(keys, f"rate({scope.range(f'kepler_container_{z}_joules_total', rate, not_system)})"), f"pod_k07_{z}")
         for z in ("package", "dram")
     ]
     gpu = f"max by (UUID) ({scope.sel(GPU_POWER)} < {DCGM_BLANK_FLOOR})"
@@ -297,8 +315,9 @@ _CATALOG: tuple[MetricSpec, ...] = (
         "gpus",
         "percent",
         "avg",
-        "DCGM_FI_DEV_GPU_UTIL. Absent under MIG (DCGM does not report it per device).",
-        (_dcgm("DCGM_FI_DEV_GPU_UTIL"),),
+        "DCGM_FI_DEV_GPU_UTIL; under MIG (no GPU_UTIL) the instances' engine activity "
+        "(DCGM_FI_PROF_GR_ENGINE_ACTIVE) weighted by their slices / 7.",
+        (Source(lambda scope, _rate: gpu_utilization(scope, ", ".join(DCGM_DEVICE)), GPU_FIELDS),),
     ),
     MetricSpec(
         "gpu_memory_copy_utilization_percent",
@@ -400,7 +419,7 @@ _CATALOG: tuple[MetricSpec, ...] = (
         "watts",
         "sum",
         "ipmi_dcmi_power_consumption_watts (nodes whose BMC measures it).",
-        (Source(_dcmi, SCRAPE_NODE),),
+        (Source(_dcmi, IPMI_NODE),),
     ),
     MetricSpec(
         "node_cpu_usage_cores",

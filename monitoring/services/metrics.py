@@ -29,18 +29,18 @@ entities reporting at that instant; a timestamp where none reports is ``null``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusters import placement as P
 from clusters.prometheus.cache import RANGE, align, cached_query_range
 from clusters.prometheus.fanout import ClusterResult, fan_out, outcomes
-from infrastructure import identity
-from infrastructure.queries import TAG, tag, union
+from clusters.prometheus.promql import TAG, tag, union
+from infrastructure import queries as infra_queries
+from infrastructure.services.series import MIN_RATE_SECONDS, fetch_series, node_power_points
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import MAX_POINTS, parse_choice, promql_duration
-from monitoring import queries as power_queries
-from monitoring.services import timeseries
 from monitoring.services.metric_catalog import GROUP_BYS, METRICS, RESOURCES, MetricSpec, pod_power_query
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
 
 UNATTRIBUTED = "__unattributed__"  # sum metrics by namespace: the part of devices no pod holds
 UNALLOCATED = "__unallocated__"  # avg metrics by namespace: devices no pod holds
-MIN_RATE_SECONDS = timeseries.MIN_RATE_SECONDS
 
 # ts -> [sum, count] of one group's entities at that instant.
 Acc = dict[float, list[float]]
@@ -95,11 +94,17 @@ class MetricSeries:
         """Per-cluster outcomes (``[{name, status, error, latency_ms}]``)."""
         return outcomes(self.results)
 
+    @property
+    def placements(self) -> dict[str, P.Placement]:
+        """The placement each answering cluster's series were placed with."""
+        return {r.cluster.name: r.value.placement for r in self.results if r.ok and r.value.placement is not None}
+
 
 @dataclass
 class _ClusterPart:
     groups: dict[tuple, Acc]
     total: Acc
+    placement: P.Placement | None = None  # the one used, for the next chunk of an export
 
 
 def catalog() -> list[dict]:
@@ -137,7 +142,7 @@ def build_query(spec: MetricSpec, scope: Any, step: int, group_by: str) -> str:
     """The one range query of a cluster: per-entity series, sums (and counts) per group, or a composite's parts."""
     rate = promql_duration(max(MIN_RATE_SECONDS, step))
     if spec.composite == "node_power":
-        return power_queries.power_series(scope, max(MIN_RATE_SECONDS, step), by_namespace=False)
+        return infra_queries.power_series(scope, max(MIN_RATE_SECONDS, step), by_namespace=False)
     if spec.composite == "pod_power":
         return pod_power_query(scope, rate)
     fields = _fields(spec, group_by)
@@ -180,7 +185,13 @@ def _grid(start: float, end: float, step: int) -> list[float]:
 
 
 def _fetch_cluster(
-    client: Any, cluster: Any, spec: MetricSpec, group_by: str, stamps: list[float], step: int
+    client: Any,
+    cluster: Any,
+    spec: MetricSpec,
+    group_by: str,
+    stamps: list[float],
+    step: int,
+    placement: P.Placement | None = None,
 ) -> _ClusterPart:
     """One cluster's groups (in a fan-out worker: no database access)."""
     start, end = stamps[0], stamps[-1]
@@ -189,21 +200,24 @@ def _fetch_cluster(
     groups: dict[tuple, Acc] = {}
     total: Acc = {}
     if spec.composite == "node_power":
-        series = timeseries.fetch_series(client, cluster, start, end, step, False)
-        for node, points in timeseries.node_power_points(series, stamps).items():
+        series = fetch_series(client, cluster, start, end, step, False, placement)
+        for node, points in node_power_points(series, stamps).items():
             key = prefix + ((node,) if fields else ())
             _add(groups.setdefault(key, {}), points.items(), count=True)
             _add(total, points.items(), count=True)
-        return _ClusterPart(groups, total)
+        return _ClusterPart(groups, total, series.placement)
     if spec.composite == "pod_power":
         return _pod_power(client, cluster, stamps, step, prefix, fields)
     result = cached_query_range(client, build_query(spec, cluster.scope, step, group_by), start, end, step, RANGE)
     if _by_allocation(spec, group_by):
         return _by_namespace(client, cluster, spec, result.series, prefix, end)
+    # Only a node field needs placement (one cached request at the range's end).
+    if placement is None:
+        placement = P.fetch(client, cluster, end) if "node" in fields else P.Placement()
     for s in result.series:
         index, _, kind = s.labels.get(TAG, "").partition(":")
         source = spec.sources[int(index)]
-        values = tuple(source.value_of(f, s.labels) for f in fields)
+        values = tuple(source.value_of(f, s.labels, placement) for f in fields)
         named = dict(zip(fields, values, strict=True))
         if any(f in named and named[f] is None for f in ("namespace", "pod")):
             continue  # a series outside any pod (the sources exclude them; defence in depth)
@@ -217,7 +231,7 @@ def _fetch_cluster(
             _add(acc, s.points, count=kind == "dev")
     for acc in groups.values():
         _merge(total, acc)
-    return _ClusterPart(groups, total)
+    return _ClusterPart(groups, total, placement)
 
 
 def _by_namespace(client: Any, cluster: Any, spec: MetricSpec, series: list, prefix: tuple, end: float) -> _ClusterPart:
@@ -231,7 +245,7 @@ def _by_namespace(client: Any, cluster: Any, spec: MetricSpec, series: list, pre
     total: Acc = {}
     for s in series:
         source = spec.sources[int(s.labels.get(TAG, "0:").partition(":")[0])]
-        uuid = source.value_of("uuid", s.labels) or ""
+        uuid = source.value_of("uuid", s.labels, inventory.placement) or ""
         _add(total, s.points, count=True)
         shares: dict[str, float] = {}
         for a in allocations.get(uuid, []):
@@ -274,7 +288,8 @@ def _pod_power(
             pod = labels.get("pod_name", "")
             if ns and pod:
                 _add(pods.setdefault((ns, pod), {}), s.points, count=False)
-                nodes[(ns, pod)] = nodes.get((ns, pod)) or identity.kepler_node(labels)
+                where = inventory.placement.container_node(labels, ns, pod)
+                nodes[(ns, pod)] = nodes.get((ns, pod)) or where.node
         elif kind in ("gpu_dev", "npu_dev"):
             uuid = labels.get("UUID") or labels.get("uuid") or ""
             for key, share in holders.get(uuid, []):
@@ -310,7 +325,13 @@ def _ts(value: float) -> int | float:
 
 
 def fetch_metric_series(
-    clusters: Sequence[Any], metric: str | MetricSpec, group_by: str, start: float, end: float, step: int
+    clusters: Sequence[Any],
+    metric: str | MetricSpec,
+    group_by: str,
+    start: float,
+    end: float,
+    step: int,
+    placements: Mapping[str, P.Placement] | None = None,
 ) -> MetricSeries:
     """``metric`` grouped by ``group_by`` on the grid ``[start, end]`` every ``step`` seconds (Unix times).
 
@@ -318,7 +339,9 @@ def fetch_metric_series(
     (:func:`kcloud.principal.select_clusters`); ``start``/``end`` are floored to
     ``step``. A cluster that fails is ``status: error`` in :attr:`MetricSeries.clusters`
     and the answer is ``partial``. Raises ``BadParameter`` for an unknown metric or
-    grouping, or a grid above 11,000 points.
+    grouping, or a grid above 11,000 points. ``placements`` (cluster name -> placement)
+    reuses what an earlier call found (:attr:`MetricSeries.placements`): the chunks of
+    an export place series once.
     """
     spec, group_by = resolve(metric.name if isinstance(metric, MetricSpec) else metric, group_by)
     step = int(step)
@@ -327,7 +350,10 @@ def fetch_metric_series(
     stamps = _grid(start, end, step)
     if len(stamps) > MAX_POINTS:
         raise BadParameter("step", f"{len(stamps)} points exceed the limit of {MAX_POINTS}; use a larger step.")
-    results = fan_out(clusters, lambda client, c: _fetch_cluster(client, c, spec, group_by, stamps, step))
+    known = placements or {}
+    results = fan_out(
+        clusters, lambda client, c: _fetch_cluster(client, c, spec, group_by, stamps, step, known.get(c.name))
+    )
     groups: dict[tuple, Acc] = {}
     total: Acc = {}
     for result in results:

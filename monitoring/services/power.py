@@ -22,9 +22,9 @@ from typing import Any
 
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from infrastructure.services.common import snapshot_of
+from infrastructure.services.energy import ClusterEnergy, finish, query_energy
 from infrastructure.services.snapshot import ClusterSnapshot
 from monitoring.economics import Facility, Pue, Site, facility_of, fetch_facility, pue_of, rate_fields
-from monitoring.services.energy import ClusterEnergy, attribute, query_energy
 
 RESOURCE_TYPES = ("gpu", "npu", "cpu", "dram", "other")
 
@@ -68,9 +68,9 @@ def fetch_now(client: Any, cluster: Any, site: Site, at: float, window_seconds: 
         snap = snapshot_of(client, cluster, at)
         energy = None
         if counters is not None and window_facility is not None:
-            # The snapshot's devices are those at ``at``: no second inventory request.
-            energy, joules = counters.result()
-            attribute(energy, joules, [*snap.gpus, *snap.npus])
+            # The snapshot's devices and placement are those at ``at``: no second inventory request.
+            energy, samples = counters.result()
+            finish(energy, samples, snap)
             energy.facility = window_facility.result()
         return ClusterNow(snap, facility.result(), energy)
 

@@ -31,10 +31,11 @@ from typing import Any
 from accelerators.api.serializers import gpu_list_row
 from accelerators.devices import Gpu
 from accelerators.merge import merge_gpus
+from clusters import placement as P
+from clusters.placement.model import CAPACITY_TAG
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.gcpause import gc_paused
 from clusters.prometheus.results import Sample
-from infrastructure import identity
 
 # The snapshot's own parser and node rules (private there, shared on purpose): the
 # stream must give the same numbers as the REST API, so it must not restate them.
@@ -84,21 +85,22 @@ def _kind(sample: Sample) -> str:
 def power_snapshot(cluster: str, at: float, samples: list[Sample]) -> ClusterSnapshot:
     """Nodes with their power (no pods) from the answer of :func:`monitoring.streams.queries.power`."""
     snap = ClusterSnapshot(cluster=cluster, at=at)
+    snap.placement = placement = P.Placement.from_samples(samples)
+    for name in placement.nodes:
+        snap.nodes[name] = Node(name=name, cluster=cluster)
     for s in samples:
         kind, lab = _kind(s), s.labels
-        if kind == "ksm_node" and lab.get("node"):
-            snap.nodes.setdefault(lab["node"], Node(name=lab["node"], cluster=cluster))
-    for s in samples:
-        kind, lab = _kind(s), s.labels
-        if kind == "ksm_accelerators" and s.value is not None and lab.get("node") in snap.nodes:
-            snap.nodes[lab["node"]].capacity[lab.get("resource", "")] = s.value
+        if kind == CAPACITY_TAG and s.value is not None and P.ksm_node(lab) in snap.nodes:
+            snap.nodes[P.ksm_node(lab)].capacity[lab.get("resource", "")] = s.value  # type: ignore[index]
         elif kind == "gpu":
             uuid = lab.get("UUID") or lab.get("uuid") or ""
-            snap.gpus.append(DevicePower(uuid, identity.dcgm_node(lab), s.value))
+            node = snap.tally.count(P.DCGM, placement.node(lab, P.DCGM), lab)
+            snap.gpus.append(DevicePower(uuid, node, s.value))
         elif kind == "npu":
-            node = lab.get("hostname") or lab.get("Hostname") or lab.get("node") or None
+            source = P.FURIOSA if "arch" in lab else P.REBELLIONS
+            node = snap.tally.count(source, placement.node(lab, source), lab)
             snap.npus.append(DevicePower(lab.get("uuid", ""), node, s.value))
-    merge_power(snap, parse_power(samples))
+    merge_power(snap, parse_power(samples, placement, snap.tally))
     return snap
 
 
@@ -114,7 +116,7 @@ def fetch_gpus(client: Any, cluster: Any, at: float) -> list[Gpu]:
         answer = client.query(queries.gpus(cluster.scope), time=at)
         gauges = [s for s in answer.samples if _kind(s) == queries.GAUGES]
         seen = [s for s in answer.samples if _kind(s) == queries.SEEN]
-        return merge_gpus(cluster.name, gauges, seen)
+        return merge_gpus(cluster.name, gauges, seen, P.Placement.from_samples(answer.samples), P.Tally())
 
 
 def _outcome(result: ClusterResult) -> dict:

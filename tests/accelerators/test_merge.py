@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from accelerators import merge
 from accelerators.api import serializers as s
 from accelerators.devices import MIG_SLICES
-from accelerators.merge import merge_gpus, merge_npus
+from clusters import placement as P
 from clusters.prometheus.results import Sample, parse_value
 
 T = 1_800_000_000.0
 BASE = {"gpu": "0", "UUID": "GPU-aaaa", "device": "nvidia0", "modelName": "NVIDIA H100 80GB HBM3"}
+
+
+# The hosts the samples below name, as kube-state-metrics would list them.
+PLACEMENT = P.Placement.build({"node-1": "10.0.0.1", "n": "10.0.0.2"}, [])
+
+
+def merge_gpus(cluster: str, gauges: list[Sample], seen_rows: list[Sample]):
+    return merge.merge_gpus(cluster, gauges, seen_rows, PLACEMENT, P.Tally())
+
+
+def merge_npus(cluster: str, gauges: list[Sample], seen_rows: list[Sample]):
+    return merge.merge_npus(cluster, gauges, seen_rows, PLACEMENT, P.Tally())
 
 
 def gauge(name: str, value: str, **labels: str) -> Sample:
@@ -62,6 +75,23 @@ def test_mig_rows_merge_into_one_gpu_with_slice_shares():
     assert [(a.pod, a.share) for a in gpu.allocations] == [("a", 3 / MIG_SLICES), ("b", 2 / MIG_SLICES)]
     assert gpu.pod is None and gpu.status == "active"
     assert [i.gpu_instance_id for i in gpu.mig_instances] == [1, 5, 13]
+    # DCGM has no GPU_UTIL under MIG and these rows have no engine activity either: unknown, not 0 %.
+    assert gpu.utilization_percent is None
+
+
+def test_mig_utilization_is_the_instances_engine_activity_weighted_by_slices():
+    rows, gauges = [], []
+    for gi, profile, active in (("1", "3g.40gb", "0.9"), ("5", "2g.20gb", "0.5"), ("13", "1g.10gb", "0")):
+        rows.append(seen(**BASE, GPU_I_ID=gi, GPU_I_PROFILE=profile, Hostname="n"))
+        gauges += [
+            gauge("DCGM_FI_DEV_POWER_USAGE", "420", UUID="GPU-aaaa", GPU_I_ID=gi),
+            gauge("DCGM_FI_PROF_GR_ENGINE_ACTIVE", active, UUID="GPU-aaaa", GPU_I_ID=gi),
+        ]
+    (gpu,) = merge_gpus("c", gauges, rows)
+    assert [i.utilization_percent for i in gpu.mig_instances] == pytest.approx([90.0, 50.0, 0.0])
+    # 3/7 x 90 % + 2/7 x 50 % + 1/7 x 0 % (the seventh slice belongs to no instance: idle).
+    assert gpu.utilization_percent == pytest.approx((3 * 90 + 2 * 50) / 7)
+    assert gpu.status == "active"
 
 
 def test_stale_gpu_is_unavailable_with_last_seen_and_null_values():

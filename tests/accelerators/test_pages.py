@@ -10,6 +10,7 @@ while the others' devices are listed.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -78,11 +79,15 @@ def test_gpu_list_shows_every_gpu_with_its_model(staff_client, fleet_clusters, f
         assert cells[5] != "—"  # power of a reporting GPU
 
 
-def test_mig_gpu_without_utilization_shows_a_dash_not_zero(staff_client, fleet_clusters, fleet_prometheus):
-    mig = _first(fleet_prometheus.fleet, "gpu", lambda g: g.mig)
+def test_mig_gpu_shows_its_instances_engine_activity_not_zero(staff_client, fleet_clusters, fleet_prometheus):
+    fleet, truth = fleet_prometheus.fleet, fleet_prometheus.truth
+    mig = _first(fleet, "gpu", lambda g: g.mig)
     cells = _rows(_get(staff_client, "accelerators-gpus"))[mig.uuid]
     assert "MIG" in cells[0]
-    assert cells[7] == "—"  # DCGM reports no GPU_UTIL under MIG
+    # DCGM reports no GPU_UTIL under MIG: the page shows the slice-weighted engine activity.
+    want = truth.gpu(mig.uuid, time.time())["utilization_percent"]
+    assert want > 1 and cells[7] != "—"
+    assert float(cells[7].rstrip("%").replace(",", "")) == pytest.approx(want, abs=1.0)
     assert cells[5] != "—"
 
 

@@ -12,7 +12,7 @@ def test_list_envelope_and_fields(staff_api, make_cluster):
     make_cluster("seoul-a", display_name="Seoul A", region="kr-central")
     make_cluster("busan-b")
     body = staff_api.get("/api/v1/clusters").json()
-    assert set(body) == {"count", "next", "previous", "results", "clusters", "timestamp"}
+    assert set(body) == {"count", "next", "previous", "results", "clusters", "warnings", "timestamp"}
     assert body["count"] == 2
     assert [r["name"] for r in body["results"]] == ["busan-b", "seoul-a"]
     seoul = body["results"][1]

@@ -159,7 +159,7 @@ def test_bad_input_scope_and_dead_cluster(staff_api, token_client, partner_user,
 
 
 def test_constant_requests_per_call(staff_api, fleet_clusters, settings, monkeypatch):
-    """Four PromQL requests (KSM, power, 2 device requests) whatever the cluster's size."""
+    """Three PromQL requests (inventory and power in one, 2 device requests) whatever the cluster's size."""
     settings.KCLOUD_CACHE_ENABLED = False
     sizes = {}
     with counting_requests(monkeypatch) as counts:
@@ -169,7 +169,7 @@ def test_constant_requests_per_call(staff_api, fleet_clusters, settings, monkeyp
             node = next(v["name"] for v in body["nodes"] if v["kind"] == "node")
             _graph(staff_api, c.name, node=node)
     assert len(set(sizes.values())) > 1, "clusters of different sizes"
-    assert counts == dict.fromkeys(sizes, 8), counts  # two calls each
+    assert counts == dict.fromkeys(sizes, 6), counts  # two calls each
 
 
 def test_schema_has_the_topology_endpoint(staff_api, db):

@@ -1,34 +1,18 @@
-"""Unit tests without Prometheus: node identity, IPMI states, VM power only from Kepler VM series."""
+"""Unit tests without Prometheus: IPMI states, VM power only from Kepler VM series, tagged unions.
+
+Where series are placed is tested in ``tests/clusters/test_placement.py``.
+"""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
-
-from clusters.prometheus.promql import Scope
+from clusters import placement as P
+from clusters.prometheus.promql import TAG, Scope
 from clusters.prometheus.results import QueryResult, Sample
 from hardware.services import parse_ipmi, state_of
-from infrastructure import identity, queries
+from infrastructure import queries
 from infrastructure.services import vms
-
-
-@pytest.mark.parametrize(
-    ("instance", "node"),
-    [("gpu-01:9290", "gpu-01"), ("gpu-01", "gpu-01"), ("10.0.0.5:9100", "10.0.0.5"), ("[fd00::1]:9100", "fd00::1")],
-)
-def test_strip_port(instance, node):
-    assert identity.strip_port(instance) == node
-
-
-def test_node_identity_per_exporter():
-    assert identity.kepler_node({"node_name": "a", "instance": "x:9102"}) == "a"  # 0.10+
-    assert identity.kepler_node({"exported_instance": "b", "instance": "x:9102"}) == "b"  # 0.7, not honoured
-    assert identity.kepler_node({"instance": "c:9102"}) == "c"  # 0.7 with honor_labels
-    assert identity.dcgm_node({"Hostname": "d"}) == identity.dcgm_node({"hostname": "d"}) == "d"
-    assert identity.ipmi_node({"instance": "e:9290"}) == "e"
-    assert identity.ipmi_node({"instance": "bmc-e.mgmt:9290", "node": "e"}) == "e"
-    assert identity.ksm_node({"node": ""}) is None
 
 
 def _sample(metric: str, raw: str, **labels: str) -> Sample:
@@ -55,6 +39,7 @@ def test_ipmi_state_only_from_state_series():
             _sample("ipmi_sensor_state", "1", id="2", name="PS Redundancy", type="Power Supply", instance="n1:9290"),
             _sample("ipmi_fan_speed_rpm", "5000", id="3", name="Fan1", instance="n1:9290"),  # no state series
         ],
+        P.Placement.build({"n1": "10.0.0.1"}, []),
     )
     sensors = {s.id: s for s in nodes["n1"].sensors}
     assert (sensors["1"].value, sensors["1"].state) == (99.0, "ok")
@@ -76,8 +61,10 @@ def test_vm_power_only_when_kepler_has_vm_series(monkeypatch):
              "instance_name": "vm-2", "instance": "host-b:9177"},
             1.0, 0.0, "1",
         ),
-        Sample({"__name__": "kepler_vm_cpu_watts", "vm_id": "u-1", "zone": "package"}, 42.5, 0.0, "42.5"),
-        Sample({"__name__": "kepler_vm_cpu_watts", "vm_id": "u-1", "zone": "dram"}, 3.0, 0.0, "3"),
+        Sample({TAG: "k010_vm", "vm_id": "u-1", "zone": "package"}, 42.5, 0.0, "42.5"),
+        Sample({TAG: "k010_vm", "vm_id": "u-1", "zone": "dram"}, 3.0, 0.0, "3"),
+        Sample({TAG: "placement_node", "node": "host-a", "internal_ip": "10.0.0.1"}, 1.0, 0.0, "1"),
+        Sample({TAG: "placement_node", "node": "host-b", "internal_ip": "10.0.0.2"}, 1.0, 0.0, "1"),
     ]  # fmt: skip
     monkeypatch.setattr(vms, "cached_query", lambda *a, **k: QueryResult("vector", samples=samples))
     cluster = SimpleNamespace(name="c", scope=Scope())
@@ -87,7 +74,7 @@ def test_vm_power_only_when_kepler_has_vm_series(monkeypatch):
 
 
 def test_union_tags_every_sub_expression():
-    expr = queries.power(Scope.from_text('cluster="x"'))
+    expr = queries.snapshot(Scope.from_text('cluster="x"'))
     # Every selector carries the cluster's scope, and or-ed parts are tagged so none is dropped.
-    assert expr.count('cluster="x"') >= 9
-    assert expr.count(queries.TAG) == 8
+    assert expr.count('cluster="x"') >= 12
+    assert expr.count(TAG) == 10

@@ -1,4 +1,9 @@
-"""``/timeseries/metrics`` costs one range request per cluster (three by namespace), for a small and a large fleet."""
+"""``/timeseries/metrics`` costs a constant number of requests per cluster, for a small and a large fleet.
+
+One range request; a grouping that names nodes adds the placement (one cached instant
+request, :mod:`clusters.placement`); by namespace, the accelerators' two device requests
+(their pod allocations, with the placement inside).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ two_fleets = economy.two_fleets  # the same two fleets (small and large), module
 URL = "/api/v1/monitoring/timeseries/metrics"
 CASES = [
     ("gpu_utilization_percent", "model", 1),
-    ("gpu_power_watts", "gpu", 1),
-    ("npu_power_watts", "node", 1),
+    ("gpu_power_watts", "gpu", 2),
+    ("npu_power_watts", "node", 2),
     ("node_cpu_power_watts", "cluster", 1),
-    ("node_power_watts", "node", 1),
+    ("node_power_watts", "node", 2),
     ("pod_cpu_usage_cores", "namespace", 1),
     # GPUs/NPUs by namespace: + the accelerators' two device requests (their pod allocations).
     ("gpu_power_watts", "namespace", 3),

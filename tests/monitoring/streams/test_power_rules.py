@@ -19,14 +19,14 @@ def _s(tag: str, value: float | None, **labels: str) -> Sample:
 
 
 def _node(name: str) -> Sample:
-    return _s("ksm_node", 1.0, node=name)
+    return _s("placement_node", 1.0, node=name)
 
 
 def test_wall_power_where_measured_else_the_parts_and_mig_rows_counted_once():
     samples = [
         _node("a"),
         _node("b"),
-        _s("ksm_accelerators", 2.0, node="a", resource="nvidia_com_gpu"),
+        _s("placement_capacity", 2.0, node="a", resource="nvidia_com_gpu"),
         # Kepler 0.10 on node a: package over two sockets, DRAM.
         _s("kepler_node_cpu_watts", 60.0, node_name="a", zone="package-0"),
         _s("kepler_node_cpu_watts", 40.0, node_name="a", zone="package-1"),
@@ -51,7 +51,7 @@ def test_wall_power_where_measured_else_the_parts_and_mig_rows_counted_once():
 def test_silent_devices_make_the_node_unknown_not_zero():
     samples = [
         _node("a"),
-        _s("ksm_accelerators", 4.0, node="a", resource="furiosa_ai_rngd"),
+        _s("placement_capacity", 4.0, node="a", resource="furiosa_ai_rngd"),
         _s("kepler_node_cpu_watts", 80.0, node_name="a", zone="package"),
         _s("kepler_node_cpu_watts", 8.0, node_name="a", zone="dram"),
         # The node should have NPUs, none reports: its NPU part and its power are unknown.
@@ -69,7 +69,7 @@ def test_a_node_kepler_does_not_report_is_left_out_of_the_sums():
         _s("kepler_node_cpu_watts", 50.0, node_name="up", zone="package"),
         _s("kepler_node_cpu_watts", 5.0, node_name="up", zone="dram"),
         _s("npu", 90.0, uuid="npu-1", hostname="up"),
-        _s("ksm_accelerators", 1.0, node="up", resource="furiosa_ai_rngd"),
+        _s("placement_capacity", 1.0, node="up", resource="furiosa_ai_rngd"),
     ]
     snap = power_snapshot("c", 0.0, samples)
     assert snap.nodes["down"].power.power_watts is None
