@@ -16,6 +16,9 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accelerators.views.display import num, with_unit
+from clusters.placement import diagnostics
+from clusters.placement.model import RULES
+from clusters.prometheus.fanout import fan_out
 from infrastructure.services import common
 from kcloud.api.errors import ApiError
 from kcloud.principal import Principal, select_clusters
@@ -76,6 +79,7 @@ def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
     body = analytics.summary(result, sites[cluster.name])
     nodes = sorted(result.value.snapshot.nodes) if result.ok else []
     topology_url = f"{reverse('api-clusters-topology', args=[cluster.name])}?{urlencode({'time': int(at)})}"
+    (placement,) = fan_out([cluster], lambda client, c: diagnostics.diagnose(client, c, at, cached=True))
     context = {
         "cluster": cluster,
         "ok": result.ok,
@@ -90,5 +94,7 @@ def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
         "nodes": nodes,
         "topology_url": topology_url,
         "evaluated_at": from_unix(at),
+        "placement": placement.value if placement.ok else None,
+        "placement_rules": [(rule, diagnostics.RULE_TITLES[rule]) for rule in RULES],
     }
     return render(request, "clusters/detail.html", context)
