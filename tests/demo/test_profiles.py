@@ -579,3 +579,24 @@ def test_profile_lookup() -> None:
     assert get_profile(STANDALONE).hostname("n1") == "nvidia-dcgm"
     assert get_profile(KPS).hostname("n1") == "n1"
     assert get_profile(THANOS).replicas == THANOS_REPLICAS
+
+
+@pytest.mark.prometheus
+def test_block_cache_tells_profiles_apart(tmp_path) -> None:
+    from demo.backfill import Destination
+    from demo.blockcache import cached_backfill
+    from tests.prometheus_fixtures import require_prometheus
+
+    require_prometheus()
+
+    def run(profiles: str | dict[str, str], name: str) -> bool:
+        data = tmp_path / name
+        data.mkdir()
+        f = build_fleet(seed=7, size="test", epoch=EPOCH, profiles=profiles)
+        stats = cached_backfill(f, [Destination(data, ("seoul-a",))], T, T + 60, tmp_path / "cache", workers=1)
+        return stats.cached
+
+    assert not run(NODES, "a")
+    assert not run(KPS, "b")
+    assert run(dict.fromkeys(["seoul-a", "busan-b", "daejeon-c"], KPS), "c")  # the same profiles, however asked for
+    assert not run(STANDALONE, "d")
