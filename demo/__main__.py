@@ -1,13 +1,16 @@
 """``python -m demo``: run the simulated fleet in real Prometheus servers, or dump its ground truth.
 
-    python -m demo run --size test --seed 7 --history-hours 6 --workdir var/demo
+    python -m demo run --size test --seed 7 --history-hours 6 --workdir var/demo [--profiles mixed]
     python -m demo truth --at 2026-11-26T08:00:00Z --out truth.json [--workdir var/demo]
 
 ``run`` backfills history, starts live scraping, writes ``<workdir>/clusters.json``
 (read by ``manage.py rundemo``) and blocks until Ctrl-C or SIGTERM, then stops
-every process it started. ``truth`` rebuilds the same fleet from that
-manifest (or from ``--seed/--size/--epoch``) and writes the values the API
-must report at ``--at``.
+every process it started. ``--profiles`` says how each cluster's Prometheus
+stores the fleet (`demo.profiles`): ``mixed`` (default: several setups side
+by side), one profile name for all, or ``cluster=profile,...``. ``truth``
+rebuilds the same fleet from that manifest (or from ``--seed/--size/--epoch``)
+and writes the values the API must report at ``--at`` (the same whatever the
+profiles).
 """
 
 from __future__ import annotations
@@ -39,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from demo.deployment import start_fleet_prometheus
     from demo.fleet import build_fleet
     from demo.harness import binaries_available
+    from demo.profiles import parse_profiles
 
+    try:
+        profiles = parse_profiles(args.profiles)
+    except ValueError as exc:
+        print(f"--profiles: {exc}", file=sys.stderr)
+        return 2
     if not binaries_available():
         print("prometheus/promtool not installed: apt-get install prometheus", file=sys.stderr)
         return 2
@@ -52,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
 
     began = time.monotonic()
-    fleet = build_fleet(seed=args.seed, size=args.size)
+    try:
+        fleet = build_fleet(seed=args.seed, size=args.size, profiles=profiles)
+    except ValueError as exc:  # a cluster=profile pair naming no cluster of this size
+        print(f"--profiles: {exc}", file=sys.stderr)
+        return 2
     names = [c.name for c in fleet.clusters]
     print(f"fleet {args.size} (seed {args.seed}): {len(names)} clusters, {len(fleet.targets())} targets", flush=True)
+    print("scrape profiles (how each cluster's Prometheus stores the fleet):", flush=True)
+    for name in names:
+        profile = fleet.profile(name)
+        print(f"  {name:<12} {profile.name:<22} {profile.summary}", flush=True)
     deployment = start_fleet_prometheus(
         fleet,
         args.history_hours,
@@ -102,19 +119,26 @@ def truth(args: argparse.Namespace) -> int:
         return 2
     from demo.fleet import build_fleet
 
-    seed, size, epoch, stop_at = args.seed, args.size, args.epoch, None
+    seed, size, epoch, stop_at, profiles = args.seed, args.size, args.epoch, None, None
     manifest = Path(args.workdir) / "clusters.json"
     if args.epoch is None and manifest.exists():
         recorded = json.loads(manifest.read_text())["fleet"]
         seed, epoch, stop_at = recorded["seed"], recorded["epoch"], recorded.get("stopped_at")
         size = recorded["size"] if isinstance(recorded["size"], str) else _size(recorded["size"])
-    fleet = build_fleet(seed=seed, size=size, epoch=epoch, stop_at=stop_at)
+        profiles = recorded.get("profiles")
+    fleet = build_fleet(seed=seed, size=size, epoch=epoch, stop_at=stop_at, profiles=profiles)
     at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else datetime.now(UTC)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     Truth(fleet).dump(at.timestamp(), args.out)
     print(f"truth at {at.isoformat()} written to {args.out}")
     return 0
+
+
+def _profile_names() -> tuple[str, ...]:
+    from demo.profiles import PROFILE_NAMES
+
+    return PROFILE_NAMES
 
 
 def _size(fields: dict[str, int]) -> Any:
@@ -134,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--scrape-interval", type=float, default=None, help="live scrape interval override (s)")
     p_run.add_argument(
         "--cache-dir", default="var/cache/backfill", help="reuse backfilled blocks within the hour ('' disables)"
+    )
+    p_run.add_argument(
+        "--profiles",
+        default="mixed",
+        help="scrape profile per cluster: 'mixed' (default), one of "
+        f"{', '.join(_profile_names())}, or cluster=profile,...",
     )
     p_run.set_defaults(func=run)
     p_truth = sub.add_parser("truth", help="write the ground truth at a time as JSON")

@@ -3,10 +3,13 @@
 For every scrape step and every target we take what a real scrape would have
 read (`Fleet.render`) and store exactly what a real scrape would have stored:
 
-* the target labels ``job`` and ``instance`` (and ``cluster`` for the global
-  querier) added to every sample; with ``honor_labels: false`` an exposed label
-  of the same name is kept as ``exported_<name>``, with ``honor_labels: true``
-  the exposed value wins (Prometheus' ``mutateSampleLabels``);
+* the target labels the cluster's scrape profile gives the target (``job``,
+  ``instance``, maybe ``namespace/pod/node/...``; see `demo.profiles`), plus
+  ``cluster`` for the global querier, added to every sample; with
+  ``honor_labels: false`` an exposed label of the same name is kept as
+  ``exported_<name>``, with ``honor_labels: true`` the exposed value wins
+  (Prometheus' ``mutateSampleLabels``);
+* one stored series per scrape of the target (two for HA replicas);
 * empty-valued labels dropped (an empty label is an absent label);
 * ``up`` = 1 for a rendered target, 0 when it was down.
 
@@ -40,9 +43,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from demo.harness import PROMTOOL_BINARY
+from demo.profiles import Scrape, scrapes_of
 
 if TYPE_CHECKING:
-    from demo.fleet import Fleet, Target
+    from demo.fleet import Fleet
 
 # promtool writes one block per window of this length (aligned to the Unix
 # epoch): 18 h is the largest of Prometheus' compatible ranges (2 h x 3^n) that
@@ -154,8 +158,8 @@ def _format_ts(t: float) -> str:
 # -- one (cluster, chunk) unit -------------------------------------------------
 
 
-def _target_labels(target: Target, cluster_label: str | None) -> list[tuple[str, str]]:
-    labels = [("instance", target.instance), ("job", target.job)]
+def _target_labels(scrape: Scrape, cluster_label: str | None) -> list[tuple[str, str]]:
+    labels = list(scrape.labels)
     if cluster_label is not None:
         labels.append(("cluster", cluster_label))
     return labels
@@ -172,30 +176,37 @@ def render_unit(
     `outputs` are ``(file, with_cluster_label)``. Returns counters for
     `BackfillStats`. Series are accumulated per family in first-seen order so
     that every family's series, and every series' samples, come out contiguous
-    and in time order, as OpenMetrics (and promtool) require.
+    and in time order, as OpenMetrics (and promtool) require. Each exposed
+    series is stored once per scrape of its target (`demo.profiles.Scrape`).
     """
     began = time.perf_counter()
     targets = fleet.targets(cluster)
     variants = [cluster if with_label else None for _, with_label in outputs]
-    honor = [fleet.honor_labels(t) for t in targets]
+    # Per target, per scrape: (honor_labels, target labels per output).
+    scrapes = [
+        [(s.honor_labels, [_target_labels(s, v) for v in variants]) for s in scrapes_of(fleet, t)] for t in targets
+    ]
     # family name -> {tuple of series keys (one per output): ["value ts", ...]}
     families: dict[str, dict[tuple[str, ...], list[str]]] = {}
-    caches: list[dict[str, list[str]]] = [{} for _ in targets]
+    caches: list[dict[str, list[list[str]]]] = [{} for _ in targets]
 
-    def series_list(i: int, name: str, exposed: Sequence[tuple[str, str]]) -> list[str]:
-        keys = tuple(
-            series_key(name, stored_labels(name, exposed, _target_labels(targets[i], v), honor[i])) for v in variants
-        )
+    def series_lists(i: int, name: str, exposed: Sequence[tuple[str, str]]) -> list[list[str]]:
         family = families.setdefault(name, {})
-        return family.setdefault(keys, [])
+        lists = []
+        for honor, per_output in scrapes[i]:
+            keys = tuple(series_key(name, stored_labels(name, exposed, labels, honor)) for labels in per_output)
+            lists.append(family.setdefault(keys, []))
+        return lists
 
-    up_lists = [series_list(i, "up", ()) for i in range(len(targets))]
+    up_lists = [series_lists(i, "up", ()) for i in range(len(targets))]
     samples = 0
     for t in times:
         ts = " " + _format_ts(t)
         for i, target in enumerate(targets):
             text = fleet.render(target, t)
-            up_lists[i].append(("1" if text is not None else "0") + ts)
+            up = ("1" if text is not None else "0") + ts
+            for lst in up_lists[i]:
+                lst.append(up)
             if text is None:
                 continue
             cache = caches[i]
@@ -210,15 +221,17 @@ def render_unit(
                     prefix, rest = line[:end], line[end:]
                 else:
                     prefix, rest = line[: end + 1], line[end + 1 :]
-                lst = cache.get(prefix)
-                if lst is None:
+                lists = cache.get(prefix)
+                if lists is None:
                     name, body = _split_prefix(prefix)
-                    lst = cache[prefix] = series_list(i, name, parse_labels(body))
-                # A series exposed twice in one scrape: Prometheus keeps the first.
-                if lst and lst[-1].endswith(ts):
-                    continue
-                lst.append(rest.split(None, 1)[0] + ts)
-                samples += 1
+                    lists = cache[prefix] = series_lists(i, name, parse_labels(body))
+                sample = rest.split(None, 1)[0] + ts
+                for lst in lists:
+                    # A series exposed (or stored) twice in one scrape: Prometheus keeps the first.
+                    if lst and lst[-1].endswith(ts):
+                        continue
+                    lst.append(sample)
+                    samples += 1
     render_seconds = time.perf_counter() - began
     written = 0
     for index, (path, _) in enumerate(outputs):
@@ -233,7 +246,7 @@ def render_unit(
     return {
         "units": 1,
         "steps": len(times),
-        "samples": samples + len(times) * len(targets),
+        "samples": samples + len(times) * sum(map(len, up_lists)),
         "files": len(outputs),
         "bytes_written": written,
         "render_seconds": render_seconds,
@@ -372,10 +385,12 @@ def plan_chunks(
 def _samples_per_step(fleet: Fleet, cluster: str, t: float) -> int:
     total = 0
     for target in fleet.targets(cluster):
+        copies = len(scrapes_of(fleet, target))  # HA replicas store everything again
         text = fleet.render(target, t)
         if text:
-            total += sum(1 for line in text.split("\n") if line and line[0] != "#")
-    return total + len(fleet.targets(cluster))
+            total += copies * sum(1 for line in text.split("\n") if line and line[0] != "#")
+        total += copies
+    return total
 
 
 def backfill(

@@ -24,8 +24,14 @@ if TYPE_CHECKING:
     from demo.fleet import Fleet
 
 
+def _profile_names(fleet: Fleet) -> dict[str, str] | None:
+    """Each cluster's scrape profile: the same fleet stored another way is other blocks."""
+    profiles = getattr(fleet, "profiles", None)
+    return None if profiles is None else {cluster: p.name for cluster, p in sorted(profiles.items())}
+
+
 def _fleet_identity(fleet: Fleet) -> dict[str, Any]:
-    """Everything the rendered history depends on: parameters and the simulator's source."""
+    """Everything the rendered history depends on: parameters, scrape profiles and the simulator's source."""
     module = sys.modules.get(type(fleet).__module__)
     source = hashlib.sha256()
     if module is not None and getattr(module, "__file__", None):
@@ -38,6 +44,7 @@ def _fleet_identity(fleet: Fleet) -> dict[str, Any]:
         "epoch": getattr(fleet, "epoch", None),
         "stopped": repr(getattr(fleet, "stopped", None)),
         "stopped_at": getattr(fleet, "stopped_at", None),
+        "profiles": _profile_names(fleet),
         "source": source.hexdigest(),
     }
 
@@ -56,9 +63,9 @@ def cached_backfill(
 
     Test sessions re-run within the hour rebuild the same history; copying
     ~tens of MB of blocks replaces a backfill of tens of seconds. The key
-    covers the fleet's parameters and simulator source, the time range and
-    the destinations' layout, so any change misses the cache. The newest
-    `keep_entries` entries are kept.
+    covers the fleet's parameters, scrape profiles and simulator source, the
+    time range and the destinations' layout, so any change misses the cache.
+    The newest `keep_entries` entries are kept.
     """
     cache_root = Path(cache_dir)
     layout = [(list(d.clusters), d.cluster_label) for d in destinations]

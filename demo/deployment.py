@@ -5,6 +5,14 @@
 Prometheus holding two clusters told apart by a ``cluster`` label — the two
 shapes the app's cluster registry supports. Used by the session-scoped pytest
 fixture (`tests.prometheus_fixtures`), ``python -m demo run`` and `bench/`.
+
+How each cluster's Prometheus stores the fleet is the fleet's scrape profile
+per cluster (`demo.profiles`): ``build_fleet(profiles=...)``, or
+``start_fleet_prometheus(fleet, ..., profiles=...)`` which sets them on the
+fleet before anything is rendered, e.g.::
+
+    fleet = build_fleet(seed=7, size="test")
+    start_fleet_prometheus(fleet, 1.0, profiles="mixed")  # or "annotations", or {"seoul-a": "thanos-replicas"}
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from demo.serve import FleetServer
 
 if TYPE_CHECKING:
     from demo.fleet import Fleet
+    from demo.profiles import ProfilesSpec
 
 GLOBAL = "global"
 DEFAULT_USERNAME = "kcloud"
@@ -114,10 +123,12 @@ class FleetDeployment:
         fleet's identity so ``python -m demo truth`` can rebuild it.
         """
         entries = []
+        scrape_profiles = self.scrape_profiles()
         for index, endpoint in enumerate(self.registry()):
             profile = SITE_PROFILES[index % len(SITE_PROFILES)]
             entry = endpoint.as_dict()
             entry.update(profile, currency="KRW", display_name=f"{endpoint.name} ({profile['region']})")
+            entry["scrape_profile"] = scrape_profiles.get(endpoint.name)
             entries.append(entry)
         fleet = self.fleet
         return {
@@ -126,12 +137,18 @@ class FleetDeployment:
                 "size": vars(fleet.size) if hasattr(fleet.size, "__dict__") else str(fleet.size),
                 "epoch": fleet.epoch,
                 "stopped_at": getattr(fleet, "stopped_at", None),
+                "profiles": scrape_profiles,
             },
             "history": {"start": self.history_start, "end": self.history_end},
             "live_server": self.live_server.url if self.live_server else None,
             "global_querier": self.global_querier.url if self.global_querier else None,
             "clusters": entries,
         }
+
+    def scrape_profiles(self) -> dict[str, str]:
+        """Cluster name -> the name of the scrape profile its Prometheus stores the fleet with."""
+        profiles = getattr(self.fleet, "profiles", None) or {}
+        return {name: profile.name for name, profile in profiles.items()}
 
     @property
     def global_querier(self) -> PrometheusServer | None:
@@ -191,6 +208,7 @@ def start_fleet_prometheus(
     coarse_step: float | None = None,
     fine_hours: float = 0.0,
     extra_args: Sequence[str] = (),
+    profiles: ProfilesSpec = None,
 ) -> FleetDeployment:
     """Backfill `history_hours` of the fleet and start its Prometheus servers.
 
@@ -222,9 +240,17 @@ def start_fleet_prometheus(
     curves and gauges are what the exporter printed at that instant, so
     Prometheus stores what a slower scrape would have stored. `extra_args` go
     to every Prometheus (e.g. ``--query.lookback-delta`` wider than the coarse step).
+
+    `profiles` (None: keep the fleet's own, ``node-names`` unless it was built
+    with others) sets each cluster's scrape profile on the fleet first: one
+    profile name for all, ``"mixed"``, or ``{cluster: profile}`` (see
+    `demo.profiles`). Backfill and live scraping then store every series the
+    way that profile's Prometheus would; the truth does not change.
     """
     if global_mode not in ("remote_read", "copy"):
         raise ValueError(f"global_mode must be 'remote_read' or 'copy', not {global_mode!r}")
+    if profiles is not None:
+        fleet.set_profiles(profiles)
     began = time.perf_counter()
     names = [c.name for c in fleet.clusters]
     _validate(names, basic_auth_cluster, global_querier_clusters)

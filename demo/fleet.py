@@ -20,6 +20,10 @@ Modelled quirks (see ``layout.py`` for where they are placed):
   render ``None`` from ``stopped_at`` on.  By default ``stopped_at = epoch +
   24 h - 20 min`` (20 minutes before the end of the default history), or pass
   ``build_fleet(stop_at=...)`` / call :meth:`Fleet.stop_node_at`.
+
+How each cluster's Prometheus *stores* these targets (addresses, pod labels,
+label honour, HA replicas) is its scrape profile, ``build_fleet(profiles=...)``
+(see ``profiles.py``); profiles change labels only, never values or the truth.
 """
 
 from __future__ import annotations
@@ -27,10 +31,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demo.catalog import GpuModel, NpuModel
 from demo.physics import Schedule
+
+if TYPE_CHECKING:
+    from demo.profiles import ProfilesSpec, Scrape, ScrapeProfile
 
 HISTORY_SECONDS = 24 * 3600
 STOP_BEFORE_END_SECONDS = 20 * 60
@@ -55,7 +62,11 @@ SIZES: dict[str, FleetSize] = {
 
 @dataclass(frozen=True)
 class Target:
-    """One scrape target, as Prometheus would see it."""
+    """One scrape target, as Prometheus would see it.
+
+    ``instance`` is the ``node-names`` address (``<node>:<port>``); what a
+    cluster's Prometheus stores depends on its scrape profile (`Fleet.scrapes`).
+    """
 
     cluster: str
     job: str
@@ -332,7 +343,14 @@ CLUSTER_TARGETS = {
 class Fleet:
     """The whole simulated fleet plus the rendering entry points."""
 
-    def __init__(self, seed: int, size: FleetSize, epoch: float, clusters: list[SimCluster]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        size: FleetSize,
+        epoch: float,
+        clusters: list[SimCluster],
+        profiles: ProfilesSpec = None,
+    ) -> None:
         self.seed = seed
         self.size = size
         self.epoch = epoch
@@ -342,7 +360,9 @@ class Fleet:
         self.stopped: tuple[str, str] | None = None  # (cluster, node)
         self._static: dict[str, object] = {}  # per-target cached label strings
         self._targets: dict[str | None, list[Target]] = {}
+        self._scrapes: dict[str, tuple[Scrape, ...]] = {}
         self._index()
+        self.set_profiles(profiles)
 
     # -- lookups ---------------------------------------------------------
     def _index(self) -> None:
@@ -409,12 +429,37 @@ class Fleet:
                 return tg
         return None
 
-    def honor_labels(self, target: Target) -> bool:
-        """False for every target: real setups scrape without ``honor_labels``.
+    # -- how Prometheus stores it (scrape profiles) ----------------------
+    def set_profiles(self, profiles: ProfilesSpec) -> None:
+        """Choose each cluster's scrape profile (see `demo.profiles.resolve_profiles` for `profiles`).
 
-        So Kepler 0.7's node ``instance`` label becomes ``exported_instance``.
+        Rendering caches hold profile-dependent labels (dcgm ``Hostname``), so
+        they are dropped. The truth does not depend on profiles.
         """
-        return False
+        from demo.profiles import resolve_profiles
+
+        self.profiles: dict[str, ScrapeProfile] = resolve_profiles(profiles, [c.name for c in self.clusters])
+        self._static.clear()
+        self._scrapes.clear()
+
+    def profile(self, cluster: str) -> ScrapeProfile:
+        """The scrape profile of cluster `cluster` (KeyError if unknown)."""
+        return self.profiles[cluster]
+
+    def scrapes(self, target: Target) -> tuple[Scrape, ...]:
+        """How Prometheus stores `target`: target labels and label honour, one entry per scrape config."""
+        found = self._scrapes.get(target.path)
+        if found is None:
+            found = self._scrapes[target.path] = self.profile(target.cluster).scrapes(self, target)
+        return found
+
+    def honor_labels(self, target: Target) -> bool:
+        """Whether `target`'s scrape honours the exporter's labels (per its cluster's profile).
+
+        False everywhere with the default ``node-names`` profile, so Kepler
+        0.7's node ``instance`` label becomes ``exported_instance``.
+        """
+        return self.scrapes(target)[0].honor_labels
 
     def render(self, target: Target, t: float) -> str | None:
         """Text exposition the real exporter would serve at ``t``; None when the target is down."""
@@ -445,12 +490,16 @@ def build_fleet(
     size: FleetSize | str = "test",
     epoch: float | None = None,
     stop_at: float | None = None,
+    profiles: ProfilesSpec = None,
 ) -> Fleet:
     """Build the fleet deterministically from ``(seed, size, epoch)``.
 
     ``epoch`` is when the simulated history starts (default: now - 24 h floored
     to the hour).  ``stop_at`` is when the stopped node stops reporting
-    (default ``epoch + 24 h - 20 min``).
+    (default ``epoch + 24 h - 20 min``).  ``profiles`` chooses how each
+    cluster's Prometheus stores the fleet (`demo.profiles`): one profile name
+    for every cluster, ``"mixed"``, or ``{cluster: profile}``; default
+    ``node-names`` everywhere.  Only labels depend on it, never the physics.
     """
     import time
 
@@ -459,7 +508,7 @@ def build_fleet(
     fs = SIZES[size] if isinstance(size, str) else size
     ep = default_epoch(time.time()) if epoch is None else float(epoch)
     clusters, reset_gpu, stopped = build_clusters(seed, fs, ep)
-    fleet = Fleet(seed, fs, ep, clusters)
+    fleet = Fleet(seed, fs, ep, clusters, profiles)
     fleet.reset_gpu = reset_gpu
     fleet.reset_at = fleet.gpus[reset_gpu].reset_at if reset_gpu else None
     when = ep + HISTORY_SECONDS - STOP_BEFORE_END_SECONDS if stop_at is None else stop_at

@@ -6,9 +6,12 @@ discover ``<node>:9400`` (dcgm-exporter), ``<node>:9102`` (Kepler), ... through
 Kubernetes service discovery; here each target is a static config whose hidden
 labels carry the real-looking instance and the served path, and
 ``relabel_configs`` move them into ``instance`` and ``__metrics_path__`` — the
-same way Kubernetes SD annotations are relabelled. That keeps the stored label
-sets identical to what `demo.backfill` writes (job, instance, and for the
-global querier a ``cluster`` label).
+same way Kubernetes SD annotations are relabelled. The other target labels of
+the cluster's scrape profile (``namespace``, ``pod``, ``node``,
+``prometheus_replica``, ...) are plain static-config labels, and each
+`demo.profiles.Scrape` is a scrape config with its own ``honor_labels``. That
+keeps the stored label sets identical to what `demo.backfill` writes (and for
+the global querier a ``cluster`` label).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from demo.profiles import Scrape, scrapes_of
 
 if TYPE_CHECKING:
     from demo.fleet import Fleet, Target
@@ -39,10 +44,17 @@ def duration(seconds: float) -> str:
     return f"{ms}ms"
 
 
+def _static_config(server_address: str, target: Target, scrape: Scrape) -> dict[str, Any]:
+    labels = {TMP_INSTANCE: scrape.instance, TMP_PATH: target.path}
+    # job is set by relabelling (below), instance from the hidden label; the rest as they are.
+    labels.update((k, v) for k, v in scrape.labels if k not in ("instance", "job"))
+    return {"targets": [server_address], "labels": labels}
+
+
 def _scrape_config(
     job_name: str,
     job: str,
-    targets: list[Target],
+    targets: list[tuple[Target, Scrape]],
     *,
     server_address: str,
     interval: float,
@@ -66,8 +78,7 @@ def _scrape_config(
         "scrape_timeout": duration(min(interval, 10.0)),
         "honor_labels": honor_labels,
         "static_configs": [
-            {"targets": [server_address], "labels": {TMP_INSTANCE: t.instance, TMP_PATH: t.path}}
-            for t in sorted(targets, key=lambda t: (t.instance, t.path))
+            _static_config(server_address, t, s) for t, s in sorted(targets, key=lambda e: (e[1].instance, e[0].path))
         ],
         "relabel_configs": relabel,
     }
@@ -81,25 +92,33 @@ def scrape_configs(
     scrape_interval: float | None = None,
     add_cluster_label: bool = False,
 ) -> list[dict[str, Any]]:
-    """One scrape config per (cluster, job, honor_labels) of the given clusters.
+    """One scrape config per (cluster, job, honor_labels, replica) of the given clusters.
 
     `server_address` is ``host:port`` of the `FleetServer`; `scrape_interval`
     overrides the clusters' own interval (tests use a few seconds so that a
-    fresh sample appears quickly).
+    fresh sample appears quickly). A target stored by two HA replicas
+    (``thanos-replicas``) is in two configs that differ only by their
+    ``prometheus_replica`` label, as two Prometheus servers would scrape it.
     """
     by_name = {c.name: c for c in fleet.clusters}
-    groups: dict[tuple[str, str, bool], list[Target]] = defaultdict(list)
+    groups: dict[tuple[str, str, bool, str], list[tuple[Target, Scrape]]] = defaultdict(list)
     order: list[str] = []
     for cluster in clusters:
         order.append(cluster)
         for target in fleet.targets(cluster):
-            groups[(cluster, target.job, fleet.honor_labels(target))].append(target)
+            for scrape in scrapes_of(fleet, target):
+                groups[(cluster, scrape.job, scrape.honor_labels, scrape.config)].append((target, scrape))
     jobs_seen: dict[str, int] = defaultdict(int)
-    for _cluster, job, _honor in groups:
+    for _cluster, job, _honor, _config in groups:
         jobs_seen[job] += 1
     configs = []
-    for (cluster, job, honor), targets in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1:])):
-        job_name = job if jobs_seen[job] == 1 else f"{job}@{cluster}" + ("/honor" if honor else "")
+    for (cluster, job, honor, replica), targets in sorted(
+        groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1:])
+    ):
+        # job_name must be unique per file; the stored job label need not be.
+        job_name = job
+        if jobs_seen[job] > 1:
+            job_name = f"{job}@{cluster}" + ("/honor" if honor else "") + (f"/{replica}" if replica else "")
         interval = scrape_interval or by_name[cluster].scrape_interval_seconds
         configs.append(
             _scrape_config(

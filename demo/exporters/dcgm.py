@@ -172,10 +172,12 @@ def instance_reading(base: GpuReading, inst: MigInstance) -> GpuReading:
     )
 
 
-def _label_sets(cluster: SimCluster, node: SimNode) -> list[tuple[object, object | None, str, str]]:
+def _label_sets(fleet: Fleet, cluster: SimCluster, node: SimNode) -> list[tuple[object, object | None, str, str]]:
     """Per row: (gpu, mig instance, labels, labels for XID with err_code/err_msg)."""
     rows = []
     host_key = cluster.dcgm_hostname_label
+    # The node name (NODE_NAME), or the standalone host engine's name: the scrape profile says.
+    host = fleet.profile(cluster.name).hostname(node.name)
     for g in node.gpus:
         head = [
             ("gpu", str(g.index)),
@@ -189,7 +191,7 @@ def _label_sets(cluster: SimCluster, node: SimNode) -> list[tuple[object, object
             pairs = list(head)
             if inst is not None:
                 pairs += [("GPU_I_PROFILE", inst.profile), ("GPU_I_ID", str(inst.gi_id))]
-            pairs += [(host_key, node.name), ("DCGM_FI_DRIVER_VERSION", g.driver_version)]
+            pairs += [(host_key, host), ("DCGM_FI_DRIVER_VERSION", g.driver_version)]
             err = [("err_code", str(g.xid)), ("err_msg", XID_MESSAGES.get(g.xid, ""))]
             if pod is not None:
                 k8s = [("container", container), ("namespace", pod.namespace), ("pod", pod.name)]
@@ -203,7 +205,7 @@ def _label_sets(cluster: SimCluster, node: SimNode) -> list[tuple[object, object
 
 def render(fleet: Fleet, cluster: SimCluster, node: SimNode, target: Target, t: float) -> str:
     """The dcgm-exporter page of ``node`` at ``t``."""
-    rows = fleet.static(target.path, lambda: _label_sets(cluster, node))
+    rows = fleet.static(target.path, lambda: _label_sets(fleet, cluster, node))
     cache: dict[str, GpuReading] = {}
     readings: list[GpuReading] = []
     for g, inst, _l, _x in rows:

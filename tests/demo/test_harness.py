@@ -309,6 +309,11 @@ def test_demo_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         assert lines and lines[-1].startswith("READY"), "".join(lines)
         manifest = json.loads((workdir / "clusters.json").read_text())
         assert len(manifest["clusters"]) == 3
+        # Profiles are mixed by default, and the start-up output says which cluster uses which.
+        profiles = [c["scrape_profile"] for c in manifest["clusters"]]
+        assert profiles == ["kube-prometheus-stack", "annotations", "thanos-replicas"]
+        for entry in manifest["clusters"]:
+            assert any(entry["name"] in line and entry["scrape_profile"] in line for line in lines)
         first = manifest["clusters"][0]
         assert first["password"] and (workdir / "clusters.json").stat().st_mode & 0o077 == 0
         assert _processes_using(workdir)

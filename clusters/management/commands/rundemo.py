@@ -4,7 +4,9 @@ Starts the fleet simulator and its Prometheus servers (``python -m demo run``),
 registers the demo clusters through ``register_cluster`` (the admin's form, so
 credentials are encrypted exactly as in production), creates the admin user,
 checks the clusters, then serves the app with daphne. Ctrl-C (or SIGTERM) stops
-every process it started.
+every process it started. By default the clusters' Prometheus servers store the
+fleet in different real-world shapes (``--profiles mixed``, see
+``demo/profiles.py``); each cluster's profile is printed with its health.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help="Backfilled history (default 6 h; 0.5 h for the large fleet, whose backfill costs ~10 min per hour)",
+        )
+        parser.add_argument(
+            "--profiles",
+            default="mixed",
+            help="How each cluster's Prometheus stores the fleet (demo/profiles.py): 'mixed' (default: several"
+            " setups side by side), one profile name for every cluster, or cluster=profile,...",
         )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
@@ -82,6 +90,8 @@ class Command(BaseCommand):
                     str(opts["history_hours"]),
                     "--workdir",
                     str(workdir),
+                    "--profiles",
+                    opts["profiles"],
                 ],
                 cwd=settings.BASE_DIR,
                 stdout=open(workdir / "fleet.log", "ab"),  # noqa: SIM115 (lives as long as the child)
@@ -92,9 +102,11 @@ class Command(BaseCommand):
             self._register(clusters)
             password = self._admin(opts["username"])
             reports = check_clusters(Cluster.objects.enabled())
+            profiles = {entry["name"]: entry.get("scrape_profile") or "?" for entry in clusters}
             for report in reports:
                 state = "ok" if report.ok else f"DOWN ({report.error})"
-                self.stdout.write(f"  cluster {report.cluster.name:<16} {state}")
+                profile = profiles.get(report.cluster.name, "?")
+                self.stdout.write(f"  cluster {report.cluster.name:<16} {state:<8} scrape profile: {profile}")
 
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kcloud.settings"}
             daphne = subprocess.Popen(
