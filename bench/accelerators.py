@@ -89,7 +89,7 @@ def main() -> None:
 
         def raw_cluster(cluster, at: float) -> int:
             samples = 0
-            for expr in (queries.live_gauges(cluster.scope), queries.last_seen(cluster.scope)):
+            for expr in (queries.live_gauges(cluster.scope), queries.last_seen_and_placement(cluster.scope)):
                 response = session.post(
                     cluster.prometheus_url + "/api/v1/query", data={"query": expr, "time": f"{at:.3f}"}, timeout=60
                 )

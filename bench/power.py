@@ -54,10 +54,11 @@ def main() -> None:
     from django.core.cache import cache
 
     from accelerators import queries as accel_queries
+    from clusters import placement
     from clusters.prometheus.client import reset_clients
     from clusters.prometheus.fanout import fan_out
+    from clusters.prometheus.promql import union
     from infrastructure import queries as infra_queries
-    from monitoring import queries
     from monitoring.services import metrics
 
     fleet_kwargs: dict = {}
@@ -94,17 +95,19 @@ def main() -> None:
         def devices(scope):
             return [
                 ("q", accel_queries.live_gauges(scope, None)),
-                ("q", accel_queries.last_seen(scope, None)),
+                ("q", accel_queries.last_seen_and_placement(scope, None)),
             ]
 
         plans = {
-            "power": lambda scope: [
-                ("q", infra_queries.inventory(scope)),
-                ("q", infra_queries.power(scope)),
+            "power": lambda scope: [("q", infra_queries.snapshot(scope)), *devices(scope)],
+            "energy": lambda scope: [
+                ("q", infra_queries.energy(scope, WEEK, infra_queries.subquery_step(WEEK))),
                 *devices(scope),
             ],
-            "energy": lambda scope: [("q", queries.energy(scope, WEEK, queries.subquery_step(WEEK))), *devices(scope)],
-            "series": lambda scope: [("r", queries.power_series(scope, ts_step, by_namespace=False))],
+            "series": lambda scope: [
+                ("r", infra_queries.power_series(scope, ts_step, by_namespace=False)),
+                ("q", union(*placement.parts(scope))),
+            ],
             "metric": lambda scope: [("r", metrics.build_query(gpu_util, scope, ts_step, "cluster"))],
         }
 

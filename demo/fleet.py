@@ -57,6 +57,8 @@ SIZES: dict[str, FleetSize] = {
     "test": FleetSize(3, 3, 4),
     "small": FleetSize(3, 4, 8),
     "large": FleetSize(10, 100, 8),
+    # 1,032 GPUs and 152 NPUs over 4 clusters: the placement benchmark's fleet (bench/infrastructure.py).
+    "bench": FleetSize(4, 37, 8),
 }
 
 

@@ -166,15 +166,14 @@ class ClusterSnapshot:
 
 
 # -- accelerators ---------------------------------------------------------------------
-def fetch_devices(client: Any, cluster: Any, at: float) -> tuple[list[Any], list[Any]]:
-    """GPUs and NPUs of a cluster at ``at`` from :mod:`accelerators.devices` (two cached requests).
+def fetch_devices(client: Any, cluster: Any, at: float) -> Any:
+    """The accelerators' :class:`~accelerators.devices.Inventory` of a cluster at ``at`` (two cached requests).
 
     The device objects are shared with other callers: read them, never change them.
     """
     from accelerators import devices
 
-    inventory = devices.fetch_accelerators(client, cluster, at=at)
-    return list(inventory.gpus), list(inventory.npus)
+    return devices.fetch_accelerators(client, cluster, at=at)
 
 
 def _device_node(device: Any) -> str | None:
@@ -412,7 +411,9 @@ def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-snapshot") as pool:
         devices = pool.submit(fetch_devices, client, cluster, at)
         answer = cached_query(client, queries.snapshot(cluster.scope), LIVE, time=at)
-        snap.gpus, snap.npus = devices.result()
+        inventory = devices.result()
+    snap.gpus, snap.npus = list(inventory.gpus), list(inventory.npus)
+    snap.tally.merge(inventory.tally)  # devices that could not be placed are this answer's too
     snap.placement = P.Placement.from_samples(answer.samples)
     _parse_inventory(snap, answer.samples)
     merge_power(snap, parse_power(answer.samples, snap.placement, snap.tally))
