@@ -174,7 +174,9 @@ def test_real_fleet_history_equals_rendered_values(fleet_prometheus) -> None:
     t = deployment.history_end - 3 * 3600
     rendered = fleet.render(target, t)
     assert rendered is not None
-    stored = server.query(f'DCGM_FI_DEV_POWER_USAGE{{instance="{target.instance}"}}', at=t)
+    # The target as this cluster's scrape profile stores it (its address may be an IP, its job another name).
+    scrape = dict(fleet.scrapes(target)[0].labels)
+    stored = server.query(f'DCGM_FI_DEV_POWER_USAGE{{instance="{scrape["instance"]}"}}', at=t)
     assert stored
     for series in stored:
         gpu = series["metric"]["gpu"]
@@ -182,7 +184,7 @@ def test_real_fleet_history_equals_rendered_values(fleet_prometheus) -> None:
             ln for ln in rendered.splitlines() if ln.startswith("DCGM_FI_DEV_POWER_USAGE{") and f'gpu="{gpu}"' in ln
         )
         assert float(series["value"][1]) == float(line.split("} ", 1)[1].split()[0])
-        assert series["metric"]["job"] == target.job
+        assert series["metric"]["job"] == scrape["job"]
 
 
 @pytest.mark.prometheus
