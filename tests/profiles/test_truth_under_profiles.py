@@ -149,11 +149,11 @@ def test_devices_are_on_their_nodes_and_held_by_their_pods(staff_api, clusters, 
         row = rows[uuid]
         assert (row["cluster"], row["node"]) == (g.cluster, g.node), uuid
         if g.mig:
-            want = sorted((i.pod.namespace, i.pod.name, i.slices / MIG_SLICES) for i in g.mig if i.pod)
+            want = sorted((i.pod.namespace, i.pod.name, round(i.slices / MIG_SLICES, 9)) for i in g.mig if i.pod)
         else:
             want = [(g.pod.namespace, g.pod.name, 1.0)] if g.pod else []
-        got = sorted((a["namespace"], a["pod"], a["share"]) for a in row["allocations"])
-        assert got == pytest.approx(want), (uuid, got, want)
+        got = sorted((a["namespace"], a["pod"], round(a["share"], 9)) for a in row["allocations"])
+        assert got == want, (uuid, got, want)
         assert row["status"] == fp.truth.gpu(uuid, t)["status"], uuid
     npus = {r["id"]: r for r in get_all(staff_api, "/api/v1/accelerators/npus", time=int(t))["results"]}
     assert set(npus) == set(fp.fleet.npus)
