@@ -55,7 +55,6 @@ GPU_CHARTS = (
     ),
     ("utilization_percent", "Utilization", "Utilization (%)", "%", NO_SAMPLES.format("Utilization")),
 )
-MIG_NO_UTILIZATION = "Utilization not available: DCGM does not report GPU utilization while MIG is enabled."
 NPU_CHARTS = (
     ("power_watts", "Power", "Power (W)", "W", NO_SAMPLES.format("Power")),
     (
@@ -101,7 +100,7 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         return found
     g: Gpu = found.device  # type: ignore[assignment]
     power, power_error = _power_24h(found)
-    charts = [*GPU_CHARTS[:2], (*GPU_CHARTS[2][:4], MIG_NO_UTILIZATION)] if g.mig_enabled else GPU_CHARTS
+    charts = GPU_CHARTS
     context = {
         "g": g,
         "status": g.status,
@@ -111,7 +110,10 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
             "temperature": num(g.temperature_celsius),
             "temperature_sub": f"memory {with_unit(g.memory_temperature_celsius, 0, '°C')}",
             "utilization": num(g.utilization_percent),
-            "utilization_sub": f"memory copy {with_unit(g.memory_copy_utilization_percent, 0, '%')}",
+            # DCGM has no GPU_UTIL under MIG: say what the figure is instead.
+            "utilization_sub": "MIG: instances' engine activity x slices / 7"
+            if g.mig_enabled
+            else f"memory copy {with_unit(g.memory_copy_utilization_percent, 0, '%')}",
             "memory": memory(g.memory_used_mb, g.memory_total_mb),
             "memory_sub": f"free {with_unit(gib(g.memory_free_mb), 1, 'GiB')}",
             "sm_clock": num(g.sm_clock_mhz),
@@ -130,6 +132,7 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
                 "pod": i.pod or DASH,
                 "container": i.container or DASH,
                 "memory": memory(i.memory_used_mb, _sum(i)),
+                "utilization": num(i.utilization_percent),
                 "share": num(None if i.power_share is None else i.power_share * 100),
                 "power": num(i.power_watts, 1),
             }

@@ -6,9 +6,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from clusters import topology
+from clusters import placement, topology
 from clusters.api.serializers import ClusterSerializer, TopologySerializer
-from clusters.prometheus.fanout import fan_out
+from clusters.prometheus.fanout import fan_out, outcomes
 from infrastructure.api.common import TIME, DomainView
 from infrastructure.services.common import evaluation_time, snapshot_of
 from kcloud.api.errors import NotFound
@@ -101,7 +101,7 @@ class ClusterCompareView(_ScopedClusterView):
         rows = analytics.compare(results, sites)
         data = self.get_serializer(rows, many=True).data
         extra = {"timestamp": isoformat(from_unix(at)), "window_seconds": window}
-        return paginated(self, data, [r.outcome() for r in results], extra=extra)
+        return paginated(self, data, outcomes(results), extra=extra, warnings=placement.answer_warnings(results))
 
 
 class ClusterPowerView(_ScopedClusterView):
@@ -142,7 +142,7 @@ class ClusterPowerView(_ScopedClusterView):
             "pue_source": None if power is None else power.pue.source,
             "facility_power_watts": None if power is None else power.facility_power_watts,
         }
-        return paginated(self, data, [r.outcome() for r in results], extra=extra)
+        return paginated(self, data, outcomes(results), extra=extra, warnings=placement.answer_warnings(results))
 
 
 class ClusterTopologyView(DomainView):

@@ -157,7 +157,7 @@ def test_gpu_detail_shows_identity_allocation_and_chart_placeholders(staff_clien
     assert "kWh" in html and "Last XID error" in html
 
 
-def test_mig_gpu_detail_lists_instances_and_explains_missing_utilization(
+def test_mig_gpu_detail_lists_instances_and_their_engine_activity(
     staff_client, fleet_clusters, fleet_prometheus
 ):
     g = _first(fleet_prometheus.fleet, "gpu", lambda x: x.mig)
@@ -167,7 +167,8 @@ def test_mig_gpu_detail_lists_instances_and_explains_missing_utilization(
         assert instance.profile in html
         if instance.pod:
             assert instance.pod.name in html
-    assert "DCGM does not report GPU utilization while MIG is enabled" in html
+    # No GPU_UTIL under MIG: each instance's engine activity is shown, and the page says why.
+    assert "Engine activity (%)" in html and "reports no GPU utilization under MIG" in html
 
 
 def test_unknown_and_malformed_devices_are_404_pages(staff_client, fleet_clusters):

@@ -103,16 +103,16 @@ def test_gpu_detail_draws_24h_charts(logged_in_page, live_server, fleet_clusters
     _shot(page, "accelerators-gpu-detail")
 
 
-def test_mig_gpu_detail_says_utilization_is_not_available(
+def test_mig_gpu_detail_shows_the_instances_engine_activity(
     logged_in_page, live_server, fleet_clusters, fleet_prometheus
 ):
+    """DCGM has no GPU_UTIL under MIG: the page charts the slice-weighted engine activity instead of nothing."""
     g = _live(fleet_prometheus.fleet, "gpu", lambda x: x.mig)
     page = logged_in_page
     page.goto(f"{live_server.url}/accelerators/gpus/{g.uuid}/")
     assert page.locator("text=MIG instances").is_visible()
-    _wait_for_charts(page, drawn=2)
-    note = page.locator("figure[data-metrics=utilization_percent] .notice-info").inner_text()
-    assert "does not report GPU utilization while MIG is enabled" in note
+    _wait_for_charts(page, drawn=3)
+    assert "engine activity" in page.locator("[data-live-field=utilization_percent]").inner_text()
     _shot(page, "accelerators-gpu-detail-mig")
 
 

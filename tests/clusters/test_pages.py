@@ -48,6 +48,14 @@ def test_detail_page_shows_summary_kpis(staff_client, staff_api, economics, flee
     url = re.search(r'data-topology data-url="([^"]+)"', html).group(1)
     body = staff_api.get(unescape(url)).json()
     assert body["status"] == "ok" and body["totals"]["counts"]["gpu"] == gpus
+    # Placement: seoul-a is stored as kube-prometheus-stack stores it (scrape addresses, exported_* labels);
+    # every exporter's series were placed, and the page says by which rule.
+    placement = table_rows(html, "source")
+    assert {"dcgm", "kepler", "ipmi", "cadvisor"} <= set(placement), placement
+    for source, cells in placement.items():
+        placed, total = cells[1].split(" of ")
+        assert placed == total and int(total) > 0 and cells[-1] == "0", (source, cells)
+    assert int(placement["ipmi"][3]) > 0  # by address: the host-network exporter's node IP
 
 
 def test_detail_page_unknown_dead_and_links(staff_client, fleet_clusters, make_cluster):
