@@ -97,20 +97,6 @@ def fleet_clusters(db, fleet_prometheus) -> list[Cluster]:
 
     Goes through ``register_cluster`` so credentials are encrypted as in production.
     """
-    import os
-    from io import StringIO
+    from tests.prometheus_fixtures import register_clusters
 
-    from django.core.management import call_command
-
-    rows = []
-    for index, endpoint in enumerate(fleet_prometheus.deployment.registry()):
-        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
-        if endpoint.label_selector:
-            argv += ["--selector", endpoint.label_selector]
-        if endpoint.password:
-            variable = f"KCLOUD_TEST_SECRET_{index}"
-            os.environ[variable] = endpoint.password
-            argv += ["--username", endpoint.username, "--password-env", variable]
-        call_command("register_cluster", *argv, stdout=StringIO())
-        rows.append(Cluster.objects.get(name=endpoint.name))
-    return rows
+    return register_clusters(fleet_prometheus.deployment)

@@ -8,9 +8,9 @@ binary must be present.
 * ``fleet_prometheus`` (session): the "test" fleet (seed 7) with 25 h of
   backfilled history and live scraping, one Prometheus per cluster (the first
   behind basic auth) plus a global querier holding the last two clusters.
-* ``fleet_clusters`` (function, needs ``db``): `Cluster` rows registered for
-  that deployment (credentials, label selectors, site economics), like
-  ``make demo`` registers them.
+* :func:`register_clusters`: `Cluster` rows registered for a deployment
+  (credentials, label selectors), like an operator registers them (the
+  ``fleet_clusters`` fixture of ``tests/conftest.py`` uses it).
 * ``prometheus_server`` (function): a factory for single, throw-away servers.
 """
 
@@ -111,38 +111,29 @@ def fleet_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet
         deployment.stop()
 
 
-@pytest.fixture
-def fleet_clusters(fleet_prometheus: FleetPrometheus, db: Any) -> list[Any]:
-    """`Cluster` rows for the session deployment, one per simulated cluster.
+def register_clusters(deployment: Any) -> list[Any]:
+    """A deployment's clusters registered as an operator would (``register_cluster``; needs ``db``).
 
-    The first cluster is behind basic auth (password stored encrypted); the
-    last two are reached through the global querier with a label selector.
+    Credentials are encrypted as in production; the global querier's clusters get
+    their label selectors. Returns the Cluster rows.
     """
-    from decimal import Decimal
+    from io import StringIO
+
+    from django.core.management import call_command
 
     from clusters.models import Cluster
 
     rows = []
-    for entry in fleet_prometheus.deployment.manifest()["clusters"]:
-        cluster = Cluster(
-            name=entry["name"],
-            display_name=entry["display_name"],
-            region=entry["region"],
-            prometheus_url=entry["url"],
-            label_selector=entry["label_selector"],
-            carbon_intensity_g_per_kwh=entry["carbon_intensity_g_per_kwh"],
-            electricity_price_per_kwh=Decimal(entry["electricity_price_per_kwh"]),
-            currency=entry["currency"],
-            design_pue=entry["design_pue"],
-            timeout_seconds=10.0,
-        )
-        if entry["password"]:
-            cluster.auth_type = Cluster.AuthType.BASIC
-            cluster.username = entry["username"]
-            cluster.password = entry["password"]
-        cluster.full_clean()
-        cluster.save()
-        rows.append(cluster)
+    for index, endpoint in enumerate(deployment.registry()):
+        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
+        if endpoint.label_selector:
+            argv += ["--selector", endpoint.label_selector]
+        if endpoint.password:
+            variable = f"KCLOUD_TEST_SECRET_{index}"
+            os.environ[variable] = endpoint.password
+            argv += ["--username", endpoint.username, "--password-env", variable]
+        call_command("register_cluster", *argv, stdout=StringIO())
+        rows.append(Cluster.objects.get(name=endpoint.name))
     return rows
 
 

@@ -157,9 +157,7 @@ def test_gpu_detail_shows_identity_allocation_and_chart_placeholders(staff_clien
     assert "kWh" in html and "Last XID error" in html
 
 
-def test_mig_gpu_detail_lists_instances_and_their_engine_activity(
-    staff_client, fleet_clusters, fleet_prometheus
-):
+def test_mig_gpu_detail_lists_instances_and_their_engine_activity(staff_client, fleet_clusters, fleet_prometheus):
     g = _first(fleet_prometheus.fleet, "gpu", lambda x: x.mig)
     html = _get(staff_client, "accelerators-gpu", g.uuid)
     assert "MIG instances" in html

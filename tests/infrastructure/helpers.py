@@ -35,3 +35,23 @@ def get_all(api, url: str, **params) -> dict:
     response = api.get(url, {"page_size": 1000, **params})
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def node_truth(fp, cluster: str, node: str, t: float) -> dict:
+    """Truth for one node at ``t``; Kepler 0.7 CPU/DRAM are rates of counters (the mean over the rate window)."""
+    expected = dict(fp.truth.node_power(cluster, node, t))
+    if fp.fleet.cluster(cluster).kepler_generation == "0.7":
+        expected["cpu_power_watts"] = rate_truth(fp.truth, "node_cpu", (cluster, node), t)
+        expected["dram_power_watts"] = rate_truth(fp.truth, "node_dram", (cluster, node), t)
+    return expected
+
+
+def pod_truth(fp, cluster: str, ns: str, name: str, t: float) -> dict:
+    """Truth for one pod at ``t``, with the same Kepler 0.7 rule."""
+    expected = dict(fp.truth.pod_power(cluster, ns, name, t))
+    pod = fp.fleet.pods[(cluster, ns, name)]
+    if fp.fleet.cluster(cluster).kepler_generation == "0.7" and pod.running:
+        expected["cpu_power_watts"] = rate_truth(fp.truth, "pod_cpu", (cluster, ns, name), t)
+        expected["dram_power_watts"] = rate_truth(fp.truth, "pod_dram", (cluster, ns, name), t)
+        expected["power_watts"] = sum(expected[k] for k in NODE_PARTS)
+    return expected

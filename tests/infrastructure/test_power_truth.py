@@ -5,21 +5,12 @@ from __future__ import annotations
 import pytest
 
 from demo.catalog import MIG_SLICES
-from tests.infrastructure.helpers import NODE_PARTS, POD_PARTS, close, get_all, history_time, rate_truth
+from tests.infrastructure.helpers import NODE_PARTS, POD_PARTS, close, get_all, history_time, node_truth, pod_truth
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
 
 NODES = "/api/v1/infrastructure/nodes"
 PODS = "/api/v1/infrastructure/pods"
-
-
-def _node_truth(fp, cluster: str, node: str, t: float) -> dict:
-    """Truth for one node; Kepler 0.7 CPU/DRAM are rates of counters (mean over the window)."""
-    expected = dict(fp.truth.node_power(cluster, node, t))
-    if fp.fleet.cluster(cluster).kepler_generation == "0.7":
-        expected["cpu_power_watts"] = rate_truth(fp.truth, "node_cpu", (cluster, node), t)
-        expected["dram_power_watts"] = rate_truth(fp.truth, "node_dram", (cluster, node), t)
-    return expected
 
 
 def test_both_kepler_generations_are_in_the_fleet(fleet_prometheus):
@@ -33,7 +24,7 @@ def test_node_power_parts_equal_truth(staff_api, fleet_clusters, fleet_prometheu
     rows = {(r["cluster"], r["name"]): r for r in body["results"]}
     assert set(rows) == set(fp.fleet.nodes)
     for (cluster, name), row in rows.items():
-        expected = _node_truth(fp, cluster, name, t)
+        expected = node_truth(fp, cluster, name, t)
         for key in (*NODE_PARTS, "measured_power_watts"):
             assert close(row[key], expected[key]), (cluster, name, key, row[key], expected[key])
         # power_watts is the DCMI wall power when the BMC has DCMI, else the sum of the parts.
@@ -62,7 +53,7 @@ def test_node_breakdown_adds_up_and_reports_idle(staff_api, fleet_clusters, flee
             else:
                 assert now["other_watts"] == pytest.approx(now["measured_power_watts"] - parts)
                 assert now["power_watts"] == now["measured_power_watts"] and now["source"] == "measured"
-            expected = _node_truth(fp, c.name, n.name, t)
+            expected = node_truth(fp, c.name, n.name, t)
             if c.kepler_generation == "0.10":
                 assert close(cpu["pods_watts"], expected["cpu_pods_watts"])
                 assert close(cpu["system_watts"], expected["cpu_system_watts"])
@@ -91,22 +82,12 @@ def test_node_energy_over_a_window_equals_truth(staff_api, fleet_clusters, fleet
             assert len(body["series"]) == 3600 // body["step_seconds"] + 1
 
 
-def _pod_truth(fp, cluster: str, ns: str, name: str, t: float) -> dict:
-    expected = dict(fp.truth.pod_power(cluster, ns, name, t))
-    pod = fp.fleet.pods[(cluster, ns, name)]
-    if fp.fleet.cluster(cluster).kepler_generation == "0.7" and pod.running:
-        expected["cpu_power_watts"] = rate_truth(fp.truth, "pod_cpu", (cluster, ns, name), t)
-        expected["dram_power_watts"] = rate_truth(fp.truth, "pod_dram", (cluster, ns, name), t)
-        expected["power_watts"] = sum(expected[k] for k in NODE_PARTS)
-    return expected
-
-
 def test_pod_power_parts_equal_truth(staff_api, fleet_clusters, fleet_prometheus):
     fp, t = fleet_prometheus, history_time(fleet_prometheus.fleet)
     rows = {(r["cluster"], r["namespace"], r["name"]): r for r in get_all(staff_api, PODS, time=int(t))["results"]}
     assert set(rows) == set(fp.fleet.pods)
     for key, row in rows.items():
-        expected = _pod_truth(fp, *key, t)
+        expected = pod_truth(fp, *key, t)
         assert row["phase"] == expected["phase"] and row["node"] == expected["node"]
         for part in POD_PARTS:
             assert close(row[part], expected[part]), (key, part, row[part], expected[part])

@@ -20,9 +20,9 @@ from django.urls import reverse
 
 from demo.catalog import MIG_SLICES
 from demo.profiles import PROFILE_NAMES
-from tests.infrastructure.helpers import NODE_PARTS, POD_PARTS, close, get_all, rate_truth
+from tests.infrastructure.helpers import NODE_PARTS, POD_PARTS, close, get_all, node_truth, pod_truth
 from tests.monitoring.helpers import J_PER_KWH, PARTS
-from tests.prometheus_fixtures import SEED, FleetPrometheus, backfill_cache_dir, require_prometheus
+from tests.prometheus_fixtures import SEED, FleetPrometheus, backfill_cache_dir, register_clusters, require_prometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
 
@@ -61,28 +61,7 @@ def profiled(request, tmp_path_factory) -> Iterator[FleetPrometheus]:
 @pytest.fixture
 def clusters(profiled, db):
     """The deployment's clusters registered as an operator would (credentials, global querier selectors)."""
-    from decimal import Decimal
-
-    from clusters.models import Cluster
-
-    rows = []
-    for entry in profiled.deployment.manifest()["clusters"]:
-        cluster = Cluster(
-            name=entry["name"],
-            prometheus_url=entry["url"],
-            label_selector=entry["label_selector"],
-            carbon_intensity_g_per_kwh=entry["carbon_intensity_g_per_kwh"],
-            electricity_price_per_kwh=Decimal(entry["electricity_price_per_kwh"]),
-            currency=entry["currency"],
-            design_pue=entry["design_pue"],
-            timeout_seconds=20.0,
-        )
-        if entry["password"]:
-            cluster.auth_type = Cluster.AuthType.BASIC
-            cluster.username, cluster.password = entry["username"], entry["password"]
-        cluster.save()
-        rows.append(cluster)
-    return rows
+    return register_clusters(profiled.deployment)
 
 
 def _now(fp) -> float:
@@ -100,14 +79,6 @@ def _clean(body: dict) -> None:
     assert body.get("warnings", []) == [], body.get("warnings")
 
 
-def _node_truth(fp, cluster: str, node: str, t: float) -> dict:
-    expected = dict(fp.truth.node_power(cluster, node, t))
-    if fp.fleet.cluster(cluster).kepler_generation == "0.7":
-        expected["cpu_power_watts"] = rate_truth(fp.truth, "node_cpu", (cluster, node), t)
-        expected["dram_power_watts"] = rate_truth(fp.truth, "node_dram", (cluster, node), t)
-    return expected
-
-
 def test_nodes_now_equal_truth(staff_api, clusters, profiled):
     fp, t = profiled, _now(profiled)
     body = get_all(staff_api, "/api/v1/infrastructure/nodes", time=int(t))
@@ -115,7 +86,7 @@ def test_nodes_now_equal_truth(staff_api, clusters, profiled):
     rows = {(r["cluster"], r["name"]): r for r in body["results"]}
     assert set(rows) == set(fp.fleet.nodes)  # no node named after an address
     for (cluster, name), row in rows.items():
-        expected = _node_truth(fp, cluster, name, t)
+        expected = node_truth(fp, cluster, name, t)
         for key in (*NODE_PARTS, "measured_power_watts", "power_watts"):
             assert close(row[key], expected[key]), (cluster, name, key, row[key], expected[key])
 
@@ -127,12 +98,7 @@ def test_pods_now_equal_truth(staff_api, clusters, profiled):
     rows = {(r["cluster"], r["namespace"], r["name"]): r for r in body["results"]}
     assert set(rows) == set(fp.fleet.pods)
     for (cluster, ns, name), row in rows.items():
-        expected = dict(fp.truth.pod_power(cluster, ns, name, t))
-        pod = fp.fleet.pods[(cluster, ns, name)]
-        if fp.fleet.cluster(cluster).kepler_generation == "0.7" and pod.running:
-            expected["cpu_power_watts"] = rate_truth(fp.truth, "pod_cpu", (cluster, ns, name), t)
-            expected["dram_power_watts"] = rate_truth(fp.truth, "pod_dram", (cluster, ns, name), t)
-            expected["power_watts"] = sum(expected[k] for k in NODE_PARTS)
+        expected = pod_truth(fp, cluster, ns, name, t)
         assert row["node"] == expected["node"], (cluster, ns, name)
         for part in POD_PARTS:
             assert close(row[part], expected[part]), (cluster, ns, name, part, row[part], expected[part])
