@@ -34,23 +34,10 @@ def validate_label_selector(value: str) -> None:
 
 
 class ClusterQuerySet(models.QuerySet):
-    """Scoping lives here, so no view can forget it."""
+    """Queries over clusters (who may see which is :mod:`kcloud.principal`'s, in one place)."""
 
     def enabled(self) -> ClusterQuerySet:
         return self.filter(enabled=True)
-
-    def visible_to(self, user, token=None) -> ClusterQuerySet:
-        """Enabled clusters this principal may see.
-
-        ``token`` is the ApiToken a request authenticated with (if any): a token
-        with a cluster set sees only those clusters, whatever its owner may see.
-        """
-        if user is None or not user.is_authenticated:
-            return self.none()
-        qs = self.enabled()
-        if token is not None and token.restricts_clusters:
-            qs = qs.filter(pk__in=token.clusters.values("pk"))
-        return qs
 
 
 class Cluster(models.Model):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +23,8 @@ from exports.formats import DATASET_FORMATS, DESCRIPTIONS
 from exports.report import PERIODS
 from kcloud.api.errors import BadParameter, envelope
 from kcloud.api.params import parse_choice, parse_time
+from kcloud.auth import roles
+from kcloud.auth.middleware import requires
 from kcloud.principal import Principal
 from kcloud.timeutil import isoformat, utcnow
 from monitoring.services import grouping, timeseries
@@ -110,7 +111,7 @@ def export_query(request: HttpRequest, now: datetime | None = None) -> tuple[str
     return what, query
 
 
-@login_required
+@requires(roles.OPERATE)
 def exports_page(request: HttpRequest) -> HttpResponse:
     """The form: what, window, grouping, metric, cluster and format, with what each format is."""
     principal = Principal.from_request(request)
@@ -131,7 +132,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     return render(request, "exports/page.html", context)
 
 
-@login_required
+@requires(roles.OPERATE)
 def download(request: HttpRequest) -> HttpResponse:
     """Redirect the form to the export endpoint it describes (the API validates every value)."""
     try:

@@ -1,9 +1,10 @@
-"""Template context shared by every page: the navigation of the seven areas."""
+"""Template context shared by every page: the navigation of the seven areas, as the user's role allows."""
 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
+from kcloud.auth import roles
 from kcloud.version import __version__
 
 # (label, url name). Areas whose pages arrive with later issues link to their API.
@@ -14,19 +15,26 @@ NAVIGATION = [
     ("Infrastructure", "infrastructure-page"),
     ("Hardware", "hardware-page"),
     ("Monitoring", "monitoring-page"),
-    ("Exports", "exports-page"),
+    ("Exports", "exports-page"),  # operators (OPERATOR_AREAS)
     ("System", "system-page"),
 ]
 
 
+OPERATOR_AREAS = {"exports-page"}
+
+
 def navigation(request) -> dict:
-    """Resolve the navigation entries that exist; mark the current one."""
+    """Resolve the navigation entries that exist and the user may open; mark the current one."""
+    user = getattr(request, "user", None)
+    operator = roles.can_operate(user)
     items = []
     for label, name in NAVIGATION:
+        if name in OPERATOR_AREAS and not operator:
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
-    return {"navigation": items, "kcloud_version": __version__}
+    return {"navigation": items, "kcloud_version": __version__, "can_operate": operator}

@@ -1,8 +1,17 @@
 """Who is asking: the one way code below the views learns the caller and its scope.
 
-Views build a :class:`Principal` from the request and hand it down; services
-never look at ``request.user`` or ``request.auth`` themselves, so token scoping
-cannot be forgotten in one place and remembered in another.
+Views, consumers, exports and the health endpoint build a :class:`Principal`
+from the request and hand it down; services never look at ``request.user`` or
+``request.auth`` themselves, so scoping cannot be forgotten in one place and
+remembered in another. The scope (:meth:`Principal.visible_clusters`):
+
+* nobody without the ``read`` permission (:mod:`kcloud.auth.roles`) sees a cluster;
+* a superuser sees every enabled cluster; anyone else the union of their groups'
+  cluster scopes (all clusters, by an explicit flag, or a list);
+* a token narrows that to its own list unless it is explicitly for all clusters.
+
+Lists are intersections, never "empty means all": deleting a cluster can only
+take something away.
 """
 
 from __future__ import annotations
@@ -50,9 +59,27 @@ class Principal:
         """True for a logged-in user or a token's owner."""
         return self.user is not None and self.user.is_authenticated
 
+    @property
+    def is_staff(self) -> bool:
+        """Staff see internal details (addresses, error texts); partners see what failed, not where."""
+        return self.is_authenticated and bool(getattr(self.user, "is_staff", False))
+
     def visible_clusters(self) -> QuerySet[Cluster]:
-        """Enabled clusters this principal may see (narrowed by the token, if any)."""
-        return Cluster.objects.visible_to(self.user, self.token)
+        """Enabled clusters this principal may see (see the module docstring)."""
+        from kcloud.auth import roles
+        from kcloud.auth.models import ClusterScope
+
+        user = self.user
+        if not roles.can_read(user):
+            return Cluster.objects.none()
+        clusters = Cluster.objects.enabled()
+        if not user.is_superuser:
+            scopes = ClusterScope.objects.filter(group__user=user)
+            if not scopes.filter(all_clusters=True).exists():
+                clusters = clusters.filter(pk__in=scopes.values("clusters"))
+        if self.token is not None and not self.token.all_clusters:
+            clusters = clusters.filter(pk__in=self.token.clusters.values("pk"))
+        return clusters
 
     def __str__(self) -> str:
         # For log lines: never the key, only its prefix.

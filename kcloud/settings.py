@@ -101,6 +101,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every page: staff with a role only; also sets whether answers may show internal details.
+    "kcloud.auth.middleware.StaffPagesMiddleware",
+    # Changes made during a request are audited as that user, from that address.
+    "kcloud.auth.audit.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -199,17 +203,19 @@ for _key in _credential_keys:
 KCLOUD_CREDENTIALS_KEYS = _credential_keys
 
 # --- API -------------------------------------------------------------------------
+# The anonymous health endpoint counts clusters; this also names them (an internal balancer).
+KCLOUD_HEALTH_NAMES_CLUSTERS = env_bool("KCLOUD_HEALTH_NAMES_CLUSTERS", False)
 KCLOUD_BASIC_AUTH = env_bool("KCLOUD_BASIC_AUTH", False)
 _authentication = [
     "kcloud.auth.authentication.ApiTokenAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
+    "kcloud.auth.authentication.StaffSessionAuthentication",
 ]
 if KCLOUD_BASIC_AUTH:
     _authentication.append("rest_framework.authentication.BasicAuthentication")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": _authentication,
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["kcloud.auth.permissions.CanRead"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "kcloud.api.renderers.KCloudBrowsableAPIRenderer",
@@ -227,6 +233,7 @@ REST_FRAMEWORK = {
         "token": env_rate("KCLOUD_THROTTLE_TOKEN", "600/min"),
         "user": env_rate("KCLOUD_THROTTLE_USER", "1200/min"),
         "anon": env_rate("KCLOUD_THROTTLE_ANON", "60/min"),
+        "exports": env_rate("KCLOUD_THROTTLE_EXPORTS", "60/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Anonymous throttling keys on the client address: trust X-Forwarded-For only
@@ -258,6 +265,8 @@ KCLOUD_STREAM_CLIENT_QUEUE = env_int("KCLOUD_STREAM_CLIENT_QUEUE", 32, minimum=1
 # Bytes daphne may hold unsent for one client before it is dropped.
 KCLOUD_STREAM_CLIENT_BUFFER_BYTES = env_int("KCLOUD_STREAM_CLIENT_BUFFER_BYTES", 1 << 20, minimum=1024)
 # SSE heartbeat comment interval.
+# Live streams one API token or user may hold open at once (WebSocket and SSE together).
+KCLOUD_STREAM_MAX_PER_PRINCIPAL = env_int("KCLOUD_STREAM_MAX_PER_PRINCIPAL", 20, minimum=1, maximum=10_000)
 KCLOUD_STREAM_HEARTBEAT_SECONDS = env_int("KCLOUD_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=300)
 
 # --- Exports ---------------------------------------------------------------------

@@ -42,7 +42,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api-auth/", include("rest_framework.urls")),
 ]
 
 handler404 = "kcloud.api.handlers.not_found"

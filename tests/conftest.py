@@ -55,12 +55,22 @@ def make_cluster(db):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user("staff", password="staff-pass-1234", is_staff=True)
+    """A staff account with the operator role over every cluster (what an operations team member has)."""
+    from kcloud.auth import roles
+
+    user = django_user_model.objects.create_user("staff", password="staff-pass-1234", is_staff=True)
+    roles.grant(user, roles.OPERATOR, all_clusters=True)
+    return user
 
 
 @pytest.fixture
 def partner_user(django_user_model):
-    return django_user_model.objects.create_user("partner", password="partner-pass-1234")
+    """A partner's account (not staff): the viewer role over every cluster, reached with tokens."""
+    from kcloud.auth import roles
+
+    user = django_user_model.objects.create_user("partner", password="partner-pass-1234")
+    roles.grant(user, roles.VIEWER, all_clusters=True)
+    return user
 
 
 @pytest.fixture

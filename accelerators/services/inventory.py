@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from accelerators.devices import STATUSES, Gpu, Inventory, Npu, evaluation_time, fetch_accelerators
 from clusters.prometheus.fanout import ClusterResult, fan_out
+from kcloud import audience
 from kcloud.api.errors import ApiError, NotFound
 
 Device = Gpu | Npu
@@ -192,7 +193,7 @@ def find(clusters: Sequence, kind: str, uuid: str, *, at: float | None = None) -
         first = failed[0]
         raise ApiError(
             f"{kind.upper()} {uuid} not found in the clusters that answered; cluster {first.cluster.name} "
-            f"did not answer ({first.error}).",
+            f"did not answer ({audience.error_text(first.error, first.error_code)}).",
             code="cluster_unavailable",
             status_code=503,
             details={"clusters": fleet.outcomes},

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clusters.models import Cluster
+from kcloud import audience
 
 
 class ClusterSerializer(serializers.ModelSerializer):
@@ -36,18 +37,17 @@ class ClusterSerializer(serializers.ModelSerializer):
             "prometheus_url",
         )
 
-    def _is_staff(self) -> bool:
-        request = self.context.get("request")
-        return bool(request and request.user and request.user.is_staff)
-
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_last_error(self, obj: Cluster) -> str | None:
-        return obj.last_error or None
+        # The probe's own words for staff; partners learn that it failed, not where.
+        if not obj.last_error:
+            return None
+        return obj.last_error if audience.internal() else audience.PUBLIC_DEFAULT
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_prometheus_url(self, obj: Cluster) -> str | None:
         # Partners do not learn internal network addresses.
-        return obj.prometheus_url if self._is_staff() else None
+        return obj.prometheus_url if audience.internal() else None
 
 
 # -- topology (issue 6) ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from clusters.api.serializers import ClusterSerializer, TopologySerializer
 from clusters.prometheus.fanout import fan_out, outcomes
 from infrastructure.api.common import TIME, DomainView
 from infrastructure.services.common import evaluation_time, snapshot_of
+from kcloud import audience
 from kcloud.api.errors import NotFound
 from kcloud.api.pagination import paginated
 from kcloud.api.params import parse_choice, parse_k8s_name, reject_unknown
@@ -177,7 +178,7 @@ class ClusterTopologyView(DomainView):
             "cluster": cluster.name,
             "node": node,
             "status": result.status,
-            "error": result.error,
+            "error": audience.error_text(result.error, result.error_code),
             "partial": not result.ok,
             "timestamp": isoformat(from_unix(at)) if result.ok else None,
             "clusters": [result.outcome()],

@@ -52,11 +52,13 @@ class ClusterResult(Generic[T]):
         return self.status == "ok"
 
     def outcome(self) -> dict:
-        """The per-cluster entry of an API list response."""
+        """The per-cluster entry of an API list response (the error in words the audience may see)."""
+        from kcloud import audience
+
         return {
             "name": self.cluster.name,
             "status": self.status,
-            "error": self.error,
+            "error": audience.error_text(self.error, self.error_code),
             "latency_ms": round(self.latency_ms, 1),
         }
 

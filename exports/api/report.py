@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from exports.api.throttle import OperatorExports
 from exports.api.views import IgnoreFormatParameter
 from exports.filenames import content_disposition
 from exports.formats import formats_for, parse_format
@@ -26,7 +27,7 @@ from kcloud.principal import Principal, select_clusters
 DOC = __doc__ or ""
 
 
-class ReportExportView(APIView):
+class ReportExportView(OperatorExports, APIView):
     """The management report (PDF or XLSX) of a period, from the same numbers as the JSON API."""
 
     renderer_classes = [JSONRenderer]

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exports import formats
+from exports.api.throttle import OperatorExports
 from exports.dataset import Dataset
 from exports.datasets import energy, metrics, power
 from exports.streaming import download
@@ -88,7 +89,7 @@ _END = OpenApiParameter("end", str, description="ISO 8601 or Unix seconds (defau
 _STEP = OpenApiParameter("step", str, description="30s, 1m, 5m, ... (default: about 240 points).")
 
 
-class ExportView(APIView):
+class ExportView(OperatorExports, APIView):
     """Base of the data exports: parameters, scope, the file response."""
 
     renderer_classes = [JSONRenderer]

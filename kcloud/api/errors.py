@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from clusters.prometheus.errors import PrometheusError
+from kcloud import audience
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``: every error leaves in the same envelope."""
     if isinstance(exc, PrometheusError):
         logger.warning("prometheus error: %s", exc)
-        return Response(envelope(exc.code, exc.message, exc.details()), status=exc.http_status)
+        message = audience.error_text(exc.message, exc.code)
+        return Response(envelope(exc.code, message, exc.details()), status=exc.http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

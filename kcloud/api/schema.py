@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -18,3 +19,9 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": 'API token: "Token <key>" (create with manage.py create_api_token).',
         }
+
+
+class StaffSessionScheme(SessionScheme):
+    """Staff sessions are Django sessions (the cookie) for the schema."""
+
+    target_class = "kcloud.auth.authentication.StaffSessionAuthentication"

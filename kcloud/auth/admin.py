@@ -1,13 +1,19 @@
-"""Admin for API tokens: issue, scope, enable/disable. The key is shown once, on creation."""
+"""Admin for access: API tokens (the key shown once), groups with their cluster scope, the audit trail.
+
+Roles are the ``viewer``/``operator``/``admin`` groups (:mod:`kcloud.auth.roles`):
+assign them on the user form. A group's cluster scope is edited with the group.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from kcloud.auth.models import ApiToken
+from kcloud.auth.models import ApiToken, AuditEvent, ClusterScope
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -22,7 +28,7 @@ class ApiTokenAddForm(forms.ModelForm):
 
     class Meta:
         model = ApiToken
-        fields = ("name", "owner", "clusters")
+        fields = ("name", "owner", "all_clusters", "clusters")
 
 
 @admin.register(ApiToken)
@@ -43,11 +49,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ("enable_tokens", "disable_tokens")
     fieldsets = (
         (None, {"fields": ("name", "owner", "prefix", "enabled")}),
-        ("Scope and lifetime", {"fields": ("clusters", "expires_at")}),
+        ("Scope and lifetime", {"fields": ("all_clusters", "clusters", "expires_at")}),
         ("Usage", {"fields": ("created_at", "last_used_at")}),
     )
     add_form = ApiTokenAddForm
-    add_fieldsets = ((None, {"fields": ("name", "owner", "clusters", "expires_days")}),)
+    add_fieldsets = ((None, {"fields": ("name", "owner", "all_clusters", "clusters", "expires_days")}),)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
         # One query for every row's clusters instead of one per row.
@@ -55,8 +61,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.display(description="Clusters")
     def cluster_scope(self, token: ApiToken) -> str:
+        if token.all_clusters:
+            return "All (owner's)"
         names = [cluster.name for cluster in token.clusters.all()]
-        return ", ".join(names) if names else "All (owner's)"
+        return ", ".join(names) if names else "None"
 
     # --- add: go through ApiToken.issue ------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: ApiToken | None = None):
@@ -81,6 +89,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             name=data["name"],
             clusters=data.get("clusters") or (),
             expires_days=data.get("expires_days"),
+            all_clusters=bool(data.get("all_clusters")),
         )
         # Carried on the instance (not the ModelAdmin, which is shared by all
         # requests) until save_model announces it.
@@ -106,10 +115,67 @@ class ApiTokenAdmin(admin.ModelAdmin):
     # --- actions -------------------------------------------------------------------
     @admin.action(description="Enable selected tokens")
     def enable_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.update(enabled=True)
+        count = _set_enabled(queryset, True)
         self.message_user(request, f"Enabled {count} token(s).", messages.SUCCESS)
 
     @admin.action(description="Disable selected tokens")
     def disable_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.update(enabled=False)
+        count = _set_enabled(queryset, False)
         self.message_user(request, f"Disabled {count} token(s).", messages.SUCCESS)
+
+
+def _set_enabled(queryset: QuerySet[ApiToken], enabled: bool) -> int:
+    """Save each token (not a bulk update), so every change reaches the audit trail."""
+    count = 0
+    for token in queryset.exclude(enabled=enabled):
+        token.enabled = enabled
+        token.save(update_fields=["enabled"])
+        count += 1
+    return count
+
+
+class ClusterScopeInline(admin.StackedInline):
+    """A group's cluster scope, on the group's page."""
+
+    model = ClusterScope
+    can_delete = False
+    filter_horizontal = ("clusters",)
+    verbose_name_plural = "Cluster scope (which clusters the members see)"
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class ScopedGroupAdmin(GroupAdmin):
+    """Django's group admin with the cluster scope."""
+
+    inlines = (ClusterScopeInline,)
+    list_display = ("name", "scope")
+
+    @admin.display(description="Cluster scope")
+    def scope(self, group: Group) -> str:
+        scope = getattr(group, "cluster_scope", None)
+        if scope is None:
+            return "—"
+        return "All clusters" if scope.all_clusters else ", ".join(c.name for c in scope.clusters.all()) or "None"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the product, never edited."""
+
+    list_display = ("at", "actor_name", "action", "target_type", "target_repr", "remote_addr")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_name", "target_repr", "action")
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from kcloud.auth.models import ApiToken
@@ -60,3 +60,18 @@ class ApiTokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """Name our scheme in ``WWW-Authenticate`` so DRF answers 401, not 403."""
         return self.keyword
+
+
+class StaffSessionAuthentication(SessionAuthentication):
+    """Django sessions, for staff only: a session of anyone else authenticates nobody.
+
+    Dashboards' sign-in refuses non-staff accounts; this closes the other doors (a
+    session made elsewhere, or an account that lost its staff flag). Partners use
+    tokens.
+    """
+
+    def authenticate(self, request: Request):
+        found = super().authenticate(request)
+        if found is None or not found[0].is_staff:
+            return None
+        return found

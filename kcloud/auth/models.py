@@ -1,4 +1,13 @@
-"""Partner API tokens: hashed at rest, optionally limited to some clusters, expiring."""
+"""Who may do what: API tokens, roles (permissions) and cluster scopes of groups, and the audit trail.
+
+* :class:`ApiToken` - a partner's or script's key, hashed at rest, expiring, scoped
+  to all of its owner's clusters or to a list (an explicit flag: never "empty
+  means all", so deleting clusters cannot widen a token).
+* :class:`Access` - the three permissions roles are made of (``read``,
+  ``operate``, ``administer``); :mod:`kcloud.auth.roles` makes the groups.
+* :class:`ClusterScope` - which clusters the members of a group may see.
+* :class:`AuditEvent` - who changed the registry, tokens or roles, when, from where.
+"""
 
 from __future__ import annotations
 
@@ -55,7 +64,7 @@ class ApiToken(models.Model):
     Only the sha256 of the key is stored (``key_hash``); the plaintext is shown
     once, when the token is issued. ``prefix`` (the first characters of the key)
     lets people tell tokens apart. A token acts as its ``owner``, narrowed to
-    ``clusters`` when that set is not empty.
+    ``clusters`` unless ``all_clusters`` is set (an empty list sees nothing).
     """
 
     name = models.CharField(max_length=100, help_text="What this token is for, e.g. 'billing export'.")
@@ -74,11 +83,15 @@ class ApiToken(models.Model):
     # Unique gives the index the authentication lookup needs; a collision of
     # two random 256-bit keys would be a bug worth failing loudly on.
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    all_clusters = models.BooleanField(
+        default=False,
+        help_text="The token sees every cluster its owner may see. Otherwise only the clusters listed.",
+    )
     clusters = models.ManyToManyField(
         "clusters.Cluster",
         blank=True,
         related_name="api_tokens",
-        help_text="Limit the token to these clusters; empty means every cluster the owner can see.",
+        help_text="The clusters the token sees (within its owner's) when it is not for all clusters.",
     )
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty means the token never expires.")
     enabled = models.BooleanField(default=True)
@@ -107,11 +120,14 @@ class ApiToken(models.Model):
         name: str,
         clusters: Iterable[Cluster] = (),
         expires_days: int | None = None,
+        all_clusters: bool | None = None,
     ) -> tuple[ApiToken, str]:
         """Create a token and return it with its plaintext key.
 
         This is the only moment the key exists in clear: the caller must hand it
-        to the person who asked for it, then forget it.
+        to the person who asked for it, then forget it. ``all_clusters`` defaults
+        to "no clusters listed", decided and stored now: the flag, not the list's
+        emptiness, is what later scoping reads.
         """
         name = (name or "").strip()
         if not name:
@@ -119,40 +135,25 @@ class ApiToken(models.Model):
         if expires_days is not None and expires_days < 1:
             raise ValueError("expires_days must be at least 1.")
         key = keys.generate_key()
+        clusters = list(clusters)
         token = cls(
             owner=owner,
             name=name,
             prefix=keys.display_prefix(key),
             key_hash=keys.hash_key(key),
             expires_at=timezone.now() + timedelta(days=expires_days) if expires_days else None,
+            all_clusters=not clusters if all_clusters is None else all_clusters,
         )
         token.save()
-        clusters = list(clusters)
         if clusters:
             token.clusters.set(clusters)
-        # Known without a query now; also drops any stale cached answer.
-        token._restricts_clusters = bool(clusters)
         return token, key
 
     # --- state ------------------------------------------------------------------
     @property
     def restricts_clusters(self) -> bool:
-        """True when the token is limited to a set of clusters.
-
-        Cached on the instance: scoping code asks on every cluster lookup of a
-        request, and the answer cannot change within one request.
-        """
-        cached = getattr(self, "_restricts_clusters", None)
-        if cached is None:
-            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("clusters")
-            cached = bool(prefetched) if prefetched is not None else self.clusters.exists()
-            self._restricts_clusters = cached
-        return cached
-
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        """Reload fields and forget the cached cluster-scope answer."""
-        self.__dict__.pop("_restricts_clusters", None)
-        super().refresh_from_db(*args, **kwargs)
+        """True when the token is limited to its list of clusters (which may be empty)."""
+        return not self.all_clusters
 
     @property
     def is_expired(self) -> bool:
@@ -183,3 +184,71 @@ class ApiToken(models.Model):
         )
         self.last_used_at = now
         return bool(written)
+
+
+class Access(models.Model):
+    """The permissions roles are made of (no table: a holder for them).
+
+    ``read``: pages and the read API; ``operate``: also exports, reports and live
+    streams; ``administer``: the cluster registry, tokens and users (with the
+    matching model permissions). :mod:`kcloud.auth.roles` gives the groups.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("read", "Read dashboards and the API"),
+            ("operate", "Download exports and reports, watch live streams"),
+            ("administer", "Manage the cluster registry, API tokens and users"),
+        ]
+
+    def __str__(self) -> str:
+        return "access"
+
+
+class ClusterScope(models.Model):
+    """Which clusters the members of a group may see: all of them, or a list.
+
+    A user sees the union of their groups' scopes (a superuser sees every
+    cluster). A group without a scope, or with an empty list, gives nothing.
+    """
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="cluster_scope")
+    all_clusters = models.BooleanField(default=False, help_text="Members see every cluster, present and future.")
+    clusters = models.ManyToManyField(
+        "clusters.Cluster", blank=True, related_name="group_scopes", help_text="Otherwise, only these."
+    )
+
+    class Meta:
+        verbose_name = "cluster scope"
+
+    def __str__(self) -> str:
+        return f"{self.group.name}: {'all clusters' if self.all_clusters else 'listed clusters'}"
+
+
+class AuditEvent(models.Model):
+    """One change to the registry, a token, a role or a scope: who, what, when, from where.
+
+    ``changes`` holds the changed fields' new values, except secrets (cluster
+    credentials, token keys), which are only said to have changed.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, help_text="Kept when the user is deleted; manage.py for commands.")
+    action = models.CharField(max_length=40, db_index=True)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target_repr}"

@@ -91,3 +91,24 @@ class AnonRateThrottle(_LiveRateMixin, throttling.SimpleRateThrottle):
         if user is not None and user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ExportRateThrottle(_LiveRateMixin, throttling.SimpleRateThrottle):
+    """Scope ``exports``: files and reports on their own budget, per token (else per user).
+
+    An export can scan a week of a fleet: a script looping on it must not be able
+    to spend the API's whole rate on them, nor they on it.
+    """
+
+    scope = "exports"
+
+    def get_cache_key(self, request: Request, view) -> str | None:
+        token = _token_of(request)
+        user = getattr(request, "user", None)
+        if token is not None:
+            ident = f"token-{token.pk}"
+        elif user is not None and user.is_authenticated:
+            ident = f"user-{user.pk}"
+        else:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": ident}

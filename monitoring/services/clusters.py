@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from clusters.prometheus.fanout import ClusterResult
+from kcloud import audience
 from monitoring.economics import J_PER_KWH, Site, money_fields
 from monitoring.services.grouping import cluster_pue
 from monitoring.services.power import ClusterNow, cluster_power, power_row
@@ -82,7 +83,11 @@ def compare(results: list[ClusterResult[ClusterNow]], sites: dict[str, Site]) ->
     rows = []
     for result in results:
         name = result.cluster.name
-        row: dict[str, Any] = {"cluster": name, "status": result.status, "error": result.error}
+        row: dict[str, Any] = {
+            "cluster": name,
+            "status": result.status,
+            "error": audience.error_text(result.error, result.error_code),
+        }
         if not result.ok:
             rows.append(row)
             continue

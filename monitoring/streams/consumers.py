@@ -1,8 +1,9 @@
 """WebSocket consumers of the live streams: ``/api/v1/monitoring/stream/{power,gpus}``.
 
-Connection: authenticate (session or ``Token`` header, see
-:mod:`monitoring.streams.auth`; none → close 4401), validate the parameters
-(bad → 4400, unknown or out-of-scope cluster → 4404), then join the topic's
+Connection: authenticate (a staff session or a ``Token`` header, see
+:mod:`monitoring.streams.auth`; none → close 4401), check the role (operator →
+else 4403) and the caller's open streams (:mod:`.access`; too many → 4429),
+validate the parameters (bad → 4400, unknown or out-of-scope cluster → 4404), then join the topic's
 channel-layer group and count as a subscriber of its poller. Errors are sent
 as one ``{"type": "error", ...}`` message before the close, so scripts see why.
 
@@ -22,14 +23,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from kcloud.api.errors import BadParameter, NotFound
-from monitoring.streams import metrics
+from kcloud.principal import Principal
+from monitoring.streams import access, metrics
 from monitoring.streams.auth import principal_from_scope
 from monitoring.streams.poller import REGISTRY, Registry, replay_buffer
 from monitoring.streams.subscription import (
     CLOSE_BAD_PARAMETER,
     CLOSE_NOT_FOUND,
     CLOSE_TOO_SLOW,
-    CLOSE_UNAUTHENTICATED,
     ClientQueue,
     ThresholdWatch,
     client_buffer_bytes,
@@ -54,12 +55,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.client: ClientQueue | None = None
         self.sender: asyncio.Task | None = None
         self.counted = False
+        self.holder: Principal | None = None  # whose stream count this connection holds
 
     async def connect(self) -> None:
         await self.accept()  # accept first: a close code only reaches the client after the handshake
         principal = principal_from_scope(self.scope)
-        if not principal.is_authenticated:
-            await self._refuse(CLOSE_UNAUTHENTICATED, "not_authenticated", "Log in or send 'Authorization: Token'.")
+        refused = access.refusal(principal)
+        if refused is not None:
+            await self._refuse(refused.close_code, refused.code, refused.message)
             return
         try:
             request, topic = await resolve(principal, self.kind, query_params(self.scope.get("query_string", b"")))
@@ -69,6 +72,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         except NotFound as exc:
             await self._refuse(CLOSE_NOT_FOUND, "not_found", str(exc.detail))
             return
+        if not await access.acquire(principal):
+            too_many = access.TOO_MANY
+            await self._refuse(too_many.close_code, too_many.code, too_many.message)
+            return
+        self.holder = principal
         self.topic = topic
         self.client = ClientQueue(ThresholdWatch(request.threshold_watts))
         self.sender = asyncio.get_running_loop().create_task(self._send_loop())
@@ -108,7 +116,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self._cleanup()
 
     async def _cleanup(self) -> None:
-        """Leave the group and the poller exactly once, whatever the way out."""
+        """Leave the group and the poller, and give the stream count back, exactly once, whatever the way out."""
+        holder, self.holder = self.holder, None
+        if holder is not None:
+            await access.release(holder)
         topic, self.topic = self.topic, None
         if self.sender is not None and self.sender is not asyncio.current_task():
             self.sender.cancel()

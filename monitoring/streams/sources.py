@@ -40,6 +40,7 @@ from clusters.prometheus.results import Sample
 # The snapshot's own parser and node rules (private there, shared on purpose): the
 # stream must give the same numbers as the REST API, so it must not restate them.
 from infrastructure.services.snapshot import ClusterSnapshot, Node, merge_power, parse_power
+from kcloud import audience
 from kcloud.timeutil import from_unix, isoformat
 from monitoring.streams import queries
 from monitoring.streams.topics import Topic
@@ -130,7 +131,8 @@ def _errors(results: list[ClusterResult], stamp: str | None) -> list[dict]:
             "timestamp": stamp,
             "cluster": r.cluster.name,
             "code": r.error_code or "error",
-            "message": r.error or "error",
+            # One message for every subscriber (staff and partners alike): what failed, not where.
+            "message": audience.public_error(r.error_code),
         }
         for r in results
         if not r.ok

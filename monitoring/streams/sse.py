@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from kcloud.api.errors import BadParameter, NotFound, envelope
 from kcloud.principal import Principal
-from monitoring.streams import metrics
+from monitoring.streams import access, metrics
 from monitoring.streams.auth import principal_for_key, token_key
 from monitoring.streams.poller import REGISTRY, replay_buffer
 from monitoring.streams.subscription import ClientQueue, ThresholdWatch, resolve
@@ -67,13 +67,11 @@ def resume_from(buffer: list[dict], last_event_id: str | None, kind: str) -> lis
     return latest[-1:]
 
 
-async def _principal(request: HttpRequest) -> Principal | None:
+async def _principal(request: HttpRequest) -> Principal:
     key = token_key(request.headers.get("Authorization"))
     if key is not None:
-        principal = await principal_for_key(key)
-    else:
-        principal = Principal(user=await request.auser())
-    return principal if principal.is_authenticated else None
+        return await principal_for_key(key)
+    return Principal(user=await request.auser())
 
 
 def _error(status: int, code: str, message: str, details: dict | None = None) -> HttpResponse:
@@ -83,7 +81,9 @@ def _error(status: int, code: str, message: str, details: dict | None = None) ->
     return response
 
 
-async def _events(request: StreamRequest, topic: Topic, last_event_id: str | None) -> AsyncIterator[str]:
+async def _events(
+    request: StreamRequest, topic: Topic, last_event_id: str | None, holder: Principal
+) -> AsyncIterator[str]:
     layer = get_channel_layer()
     channel = await layer.new_channel("kcloud.sse.")
     client = ClientQueue(ThresholdWatch(request.threshold_watts))
@@ -128,6 +128,7 @@ async def _events(request: StreamRequest, topic: Topic, last_event_id: str | Non
         await layer.group_discard(topic.group, channel)
         REGISTRY.unsubscribe(topic)
         metrics.CONNECTIONS.labels(protocol=PROTOCOL).dec()
+        await access.release(holder)
 
 
 def sse_view(kind: str):
@@ -140,8 +141,9 @@ def sse_view(kind: str):
             # thread for ever: refuse instead (EventSource clients retry with backoff).
             return _error(503, "streams_need_asgi", "Live streams are served by the ASGI server (daphne).")
         principal = await _principal(request)
-        if principal is None:
-            return _error(401, "not_authenticated", "Log in or send 'Authorization: Token <key>'.")
+        refused = access.refusal(principal)
+        if refused is not None:
+            return _error(refused.status, refused.code, refused.message)
         params = {name: request.GET.getlist(name) for name in request.GET}
         try:
             stream_request, topic = await resolve(principal, kind, params)
@@ -149,8 +151,12 @@ def sse_view(kind: str):
             return _error(400, exc.error_code, str(exc.detail), exc.details)
         except NotFound as exc:
             return _error(404, exc.error_code, str(exc.detail), exc.details)
+        if not await access.acquire(principal):
+            response = _error(access.TOO_MANY.status, access.TOO_MANY.code, access.TOO_MANY.message)
+            response["Retry-After"] = "30"
+            return response
         response = StreamingHttpResponse(
-            _events(stream_request, topic, request.headers.get("Last-Event-ID")),
+            _events(stream_request, topic, request.headers.get("Last-Event-ID"), principal),
             content_type="text/event-stream",
         )
         response["Cache-Control"] = "no-cache"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from kcloud.api.errors import ApiError
+from kcloud.auth import roles
+from kcloud.auth.middleware import requires
 from kcloud.principal import Principal, select_clusters
 from monitoring.streams.topics import DEFAULT_INTERVAL_SECONDS, GROUP_BY, parse_stream_params
 from monitoring.views.common import values
@@ -25,7 +26,7 @@ GROUP_LABELS = {"cluster": "Cluster", "resource_type": "Resource type"}
 INTERVALS = (1, 2, 5, 10, 15, 30, 60)
 
 
-@login_required
+@requires(roles.OPERATE)
 def live_page(request: HttpRequest) -> HttpResponse:
     """Fleet power as it happens, one point per interval, with the connection state."""
     principal = Principal.from_request(request)

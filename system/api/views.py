@@ -23,7 +23,11 @@ from system import checks
 
 
 class HealthView(APIView):
-    """``ok | degraded | down`` with each component; 503 only when down. Never a URL or secret."""
+    """``ok | degraded | down`` with each component; 503 only when down. Never a URL or secret.
+
+    Anonymous: clusters are counted, not named (``KCLOUD_HEALTH_NAMES_CLUSTERS`` adds
+    their names and states for an internal load balancer or monitor).
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -42,8 +46,14 @@ class HealthView(APIView):
             "database": database,
             "cache": cache_status,
             "channel_layer": channel_layer,
-            "clusters": clusters,
+            "clusters": {
+                "total": len(clusters),
+                "ok": sum(1 for c in clusters if c["status"] == "ok"),
+                "error": sum(1 for c in clusters if c["status"] != "ok"),
+            },
         }
+        if settings.KCLOUD_HEALTH_NAMES_CLUSTERS:
+            body["cluster_status"] = clusters
         return Response(body, status=503 if status == "down" else 200)
 
 

@@ -24,7 +24,12 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="not-used-0123")
+    """A partner account: the viewer role over every cluster (tokens narrow it)."""
+    from kcloud.auth import roles
+
+    user = django_user_model.objects.create_user("alice", password="not-used-0123")
+    roles.grant(user, roles.VIEWER, all_clusters=True)
+    return user
 
 
 @pytest.fixture

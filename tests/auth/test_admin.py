@@ -85,9 +85,13 @@ def test_change_keeps_the_key_and_edits_scope(admin_client_, alice, cluster_a):
     token, key = ApiToken.issue(alice, "partner", clusters=[cluster_a])
     url = reverse("admin:kcloud_auth_apitoken_change", args=[token.pk])
 
-    response = admin_client_.post(
-        url, {"name": "renamed", "enabled": "on", "clusters": [], "expires_at_0": "", "expires_at_1": ""}
-    )
+    form = {"name": "renamed", "enabled": "on", "clusters": [], "expires_at_0": "", "expires_at_1": ""}
+    # Emptying the list does not widen the token: it then sees nothing.
+    assert admin_client_.post(url, form).status_code == 302
+    token = ApiToken.objects.get(pk=token.pk)
+    assert token.restricts_clusters and not token.clusters.exists()
+    # "All clusters" is an explicit choice.
+    response = admin_client_.post(url, {**form, "all_clusters": "on"})
     assert response.status_code == 302, response.content.decode()[:2000]
 
     token = ApiToken.objects.get(pk=token.pk)

@@ -88,7 +88,9 @@ def test_all_failures_share_one_message(api_client, alice):
 
 
 def test_other_schemes_are_left_to_other_authenticators(api_client, alice):
-    # A Bearer header is not ours: no 401 from us, the session still counts.
+    # A Bearer header is not ours: no 401 from us, the (staff) session still counts.
+    alice.is_staff = True
+    alice.save()
     api_client.force_login(alice)
     response = api_client.get(URL, HTTP_AUTHORIZATION="Bearer something")
     assert response.status_code == 200
@@ -123,3 +125,11 @@ def test_usable_token_helper(alice):
     assert usable_token("kc_nope") is None
     ApiToken.objects.filter(pk=token.pk).update(enabled=False)
     assert usable_token(key) is None
+
+
+def test_a_session_of_someone_not_staff_authenticates_nobody(api_client, alice):
+    """However a non-staff session was made, the API treats it as anonymous (partners use tokens)."""
+    api_client.force_login(alice)
+    response = api_client.get(URL)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"

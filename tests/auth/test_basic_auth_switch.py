@@ -18,7 +18,8 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
-User.objects.create_user("script", password="script-pass-1234")
+from kcloud.auth import roles
+roles.grant(User.objects.create_user("script", password="script-pass-1234"), roles.VIEWER, all_clusters=True)
 client = APIClient()
 header = "Basic " + base64.b64encode(b"script:script-pass-1234").decode()
 print("status", client.get("/api/v1/clusters", HTTP_AUTHORIZATION=header).status_code)

@@ -94,25 +94,17 @@ def test_usable_queryset(alice, django_user_model):
     assert list(ApiToken.objects.usable()) == [good]
 
 
-def test_restricts_clusters_is_cached_per_instance(alice, cluster_a, django_assert_num_queries):
+def test_the_all_clusters_flag_decides_never_an_empty_list(alice, cluster_a, cluster_b):
     scoped, _ = ApiToken.issue(alice, "scoped", clusters=[cluster_a])
     unscoped, _ = ApiToken.issue(alice, "unscoped")
-
+    assert scoped.restricts_clusters and not scoped.all_clusters
+    assert unscoped.all_clusters and not unscoped.restricts_clusters  # stored, not inferred later
+    # Deleting the token's only cluster leaves it seeing nothing, never everything.
+    cluster_a.delete()
     fresh = ApiToken.objects.get(pk=scoped.pk)
-    with django_assert_num_queries(1):
-        assert fresh.restricts_clusters
-        assert fresh.restricts_clusters
-    with django_assert_num_queries(0):
-        assert scoped.restricts_clusters  # known from issue()
-        assert not unscoped.restricts_clusters
-
-    prefetched = ApiToken.objects.prefetch_related("clusters").get(pk=unscoped.pk)
-    with django_assert_num_queries(0):
-        assert not prefetched.restricts_clusters
-
-    fresh.clusters.clear()
-    fresh.refresh_from_db()
-    assert not fresh.restricts_clusters
+    assert fresh.restricts_clusters and not fresh.clusters.exists()
+    explicit, _ = ApiToken.issue(alice, "nothing yet", all_clusters=False)
+    assert explicit.restricts_clusters
 
 
 def test_touch_writes_at_most_once_a_minute(alice):

@@ -112,3 +112,50 @@ def test_through_the_api(api_client, alice, cluster_a, cluster_b):
     response = api_client.get("/whoami?cluster=bad%20name", **token_header(key))
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_parameter"
+
+
+# -- scopes of people (groups) and tokens within them --------------------------------------------
+def _member(django_user_model, name: str, *, role: str, clusters=(), all_clusters: bool = False):
+    from django.contrib.auth.models import Group
+
+    from kcloud.auth import roles
+    from kcloud.auth.models import ClusterScope
+
+    user = django_user_model.objects.create_user(name)
+    roles.grant(user, role)
+    group = Group.objects.create(name=f"team-{name}")
+    scope = ClusterScope.objects.create(group=group, all_clusters=all_clusters)
+    scope.clusters.set(clusters)
+    user.groups.add(group)
+    return user
+
+
+def test_people_see_their_groups_clusters_and_tokens_only_within(django_user_model, cluster_a, cluster_b):
+    from kcloud.auth import roles
+
+    carol = _member(django_user_model, "carol", role=roles.VIEWER, clusters=[cluster_a])
+    assert names(select_clusters(Principal(carol), None)) == ["a"]
+    with pytest.raises(NotFound):
+        select_clusters(Principal(carol), ["b"])
+    # A token cannot see beyond its owner, whatever it lists or claims.
+    all_token, _ = ApiToken.issue(carol, "all of carol's")
+    b_token, _ = ApiToken.issue(carol, "b", clusters=[cluster_b])
+    assert names(select_clusters(Principal(carol, all_token), None)) == ["a"]
+    assert names(select_clusters(Principal(carol, b_token), None)) == []
+
+
+def test_no_role_sees_nothing_and_superusers_see_everything(django_user_model, cluster_a, cluster_b):
+    nobody = django_user_model.objects.create_user("nobody")
+    assert select_clusters(Principal(nobody), None) == []
+    root = django_user_model.objects.create_superuser("root2", password="x-0123456789")
+    assert names(select_clusters(Principal(root), None)) == ["a", "b"]
+
+
+def test_deleting_a_cluster_never_widens_a_scope(django_user_model, cluster_a, cluster_b):
+    from kcloud.auth import roles
+
+    dave = _member(django_user_model, "dave", role=roles.VIEWER, clusters=[cluster_a])
+    token, _ = ApiToken.issue(dave, "a", clusters=[cluster_a])
+    cluster_a.delete()
+    assert select_clusters(Principal(dave), None) == []
+    assert select_clusters(Principal(dave, token), None) == []

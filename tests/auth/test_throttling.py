@@ -68,6 +68,8 @@ def test_token_requests_do_not_use_the_owners_session_bucket(api_client, alice, 
     for _ in range(3):
         assert api_client.get("/whoami", **token_header(key)).status_code == 200
 
+    alice.is_staff = True  # sessions are for staff
+    alice.save()
     api_client.force_login(alice)
     assert api_client.get("/whoami").status_code == 200
     assert api_client.get("/whoami").status_code == 200

@@ -16,7 +16,7 @@ def test_health_ok_without_clusters():
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == body["cache"] == body["channel_layer"] == "ok"
-    assert body["clusters"] == []
+    assert body["clusters"] == {"total": 0, "ok": 0, "error": 0}
 
 
 def test_dead_cluster_makes_health_degraded_not_a_crash(make_cluster):
@@ -25,7 +25,9 @@ def test_dead_cluster_makes_health_degraded_not_a_crash(make_cluster):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
-    assert body["clusters"] == [{"name": "dead-a", "status": "error"}]
+    # Anonymous: counted, never named (a partner or a stranger learns no cluster name here).
+    assert body["clusters"] == {"total": 1, "ok": 0, "error": 1}
+    assert "dead-a" not in response.content.decode() and "cluster_status" not in body
     text = response.content.decode()
     assert "127.0.0.1" not in text and "pw-should-not-leak" not in text
 
@@ -61,3 +63,11 @@ def test_metrics_bearer_protected_when_configured(settings):
     assert client.get("/api/v1/system/metrics").status_code == 401
     client.credentials(HTTP_AUTHORIZATION="Bearer metrics-secret")
     assert client.get("/api/v1/system/metrics").status_code == 200
+
+
+@pytest.mark.django_db
+def test_health_names_clusters_only_when_configured(make_cluster, settings):
+    make_cluster("dead-a")
+    settings.KCLOUD_HEALTH_NAMES_CLUSTERS = True
+    body = APIClient().get("/api/v1/system/health").json()
+    assert body["cluster_status"] == [{"name": "dead-a", "status": "error"}]

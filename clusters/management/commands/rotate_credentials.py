@@ -11,6 +11,7 @@ from django.db import transaction
 
 from clusters.crypto import CredentialDecryptionError
 from clusters.models import Cluster
+from kcloud.auth import audit
 
 
 class Command(BaseCommand):
@@ -29,5 +30,6 @@ class Command(BaseCommand):
                     Cluster.objects.filter(pk=cluster.pk).update(
                         _password=cluster._password, _bearer_token=cluster._bearer_token
                     )
+                    audit.record("credentials.rotated", cluster)  # update() sends no signal: say it here
                     rotated += 1
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted credentials of {rotated} cluster(s)."))
