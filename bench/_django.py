@@ -52,7 +52,10 @@ def register_fleet(deployment, *, timeout_seconds: float = 60.0):
 
     for endpoint in deployment.registry():
         Cluster.objects.create(name=endpoint.name, prometheus_url=endpoint.url, timeout_seconds=timeout_seconds)
+    from kcloud.auth import roles
+
     user = get_user_model().objects.create_user("bench", is_staff=True)
+    roles.grant(user, roles.OPERATOR, all_clusters=True)
     api = APIClient()
     api.force_authenticate(user)
     return list(Cluster.objects.all()), api

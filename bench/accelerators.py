@@ -80,7 +80,7 @@ def main() -> None:
             Cluster.objects.create(name=e["name"], prometheus_url=e["url"], timeout_seconds=60.0)
             for e in manifest["clusters"]
         ]
-        user = get_user_model().objects.create_user("bench", is_staff=True)
+        user = get_user_model().objects.create_superuser("bench")  # every cluster, every role
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
 

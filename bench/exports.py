@@ -96,7 +96,7 @@ def child(args) -> None:
             result = client.query_range(expr, args.start, args.end, STEP)
             rows, size = sum(len(s.points) for s in result.series), None
     else:
-        user = get_user_model().objects.create_user("bench", is_staff=True)
+        user = get_user_model().objects.create_superuser("bench")  # every cluster, every role
         api = APIClient()
         api.force_authenticate(user)
         response = api.get(

@@ -185,7 +185,7 @@ def main() -> None:
                 os.environ[f"KCLOUD_BENCH_SECRET_{index}"] = endpoint.password
                 argv += ["--username", endpoint.username, "--password-env", f"KCLOUD_BENCH_SECRET_{index}"]
             call_command("register_cluster", *argv, stdout=StringIO())
-        user = get_user_model().objects.create_user("bench", is_staff=True)
+        user = get_user_model().objects.create_superuser("bench")  # every cluster, every role
         _token, key = ApiToken.issue(user, name="bench")
         clusters = len(deployment.registry())
         daphne_env = {**os.environ, **env}

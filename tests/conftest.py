@@ -74,6 +74,16 @@ def partner_user(django_user_model):
 
 
 @pytest.fixture
+def partner_operator(django_user_model):
+    """A partner's account (not staff) with the operator role: exports, reports and live streams by token."""
+    from kcloud.auth import roles
+
+    user = django_user_model.objects.create_user("partner-ops", password="partner-pass-1234")
+    roles.grant(user, roles.OPERATOR, all_clusters=True)
+    return user
+
+
+@pytest.fixture
 def staff_client(client, staff_user):
     """Django's test client logged in as staff (the HTML pages)."""
     client.force_login(staff_user)

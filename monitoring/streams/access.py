@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -42,13 +43,17 @@ FORBIDDEN = Refusal(403, 4403, "permission_denied", "Live streams need the opera
 TOO_MANY = Refusal(429, 4429, "throttled", "Too many live streams open for this token or user; close one first.")
 
 
-def refusal(principal: Principal) -> Refusal | None:
-    """Why ``principal`` may not watch a stream at all, or None."""
+def _refusal(principal: Principal) -> Refusal | None:
     if not principal.is_authenticated or (principal.token is None and not principal.is_staff):
         return NOT_AUTHENTICATED
     if not roles.can_operate(principal.user):
         return FORBIDDEN
     return None
+
+
+async def refusal(principal: Principal) -> Refusal | None:
+    """Why ``principal`` may not watch a stream at all, or None (permissions are read in a thread)."""
+    return await database_sync_to_async(_refusal)(principal)
 
 
 def _key(principal: Principal) -> str:

@@ -60,7 +60,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()  # accept first: a close code only reaches the client after the handshake
         principal = principal_from_scope(self.scope)
-        refused = access.refusal(principal)
+        refused = await access.refusal(principal)
         if refused is not None:
             await self._refuse(refused.close_code, refused.code, refused.message)
             return

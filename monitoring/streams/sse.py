@@ -141,7 +141,7 @@ def sse_view(kind: str):
             # thread for ever: refuse instead (EventSource clients retry with backoff).
             return _error(503, "streams_need_asgi", "Live streams are served by the ASGI server (daphne).")
         principal = await _principal(request)
-        refused = access.refusal(principal)
+        refused = await access.refusal(principal)
         if refused is not None:
             return _error(refused.status, refused.code, refused.message)
         params = {name: request.GET.getlist(name) for name in request.GET}

@@ -49,7 +49,9 @@ from io import StringIO
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from clusters.models import Cluster
-get_user_model().objects.create_user({staff!r}, password={password!r}, is_staff=True)
+from kcloud.auth import roles
+staff = get_user_model().objects.create_user({staff!r}, password={password!r}, is_staff=True)
+roles.grant(staff, roles.OPERATOR, all_clusters=True)
 for argv in {registrations!r}:
     call_command("register_cluster", *argv, stdout=StringIO())
 Cluster.objects.create(name={dead!r}, prometheus_url="http://127.0.0.1:9", timeout_seconds=2.0)

@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from clusters.models import Cluster
 from tests.exports.readers import body_of, read
+from tests.exports.stamps import stamp
 from tests.monitoring.helpers import ENERGY, PARTS, close, get, window_end
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
@@ -180,10 +181,7 @@ def test_filename_and_content_type(api):
     end = int(window_end(api.fleet.fleet))
     params = {"start": end - 86400, "end": end, "cluster": cluster, "group_by": "cluster"}
     response = _export(api, "energy", "xlsx", **params)
-    from datetime import UTC, datetime
-
-    start_text = datetime.fromtimestamp(end - 86400, UTC).strftime("%Y%m%dT%H%MZ")
-    end_text = datetime.fromtimestamp(end, UTC).strftime("%Y%m%dT%H%MZ")
+    start_text, end_text = stamp(end - 86400), stamp(end)
     assert response["Content-Disposition"] == (
         f'attachment; filename="kcloud-energy-{cluster}-{start_text}-{end_text}.xlsx"'
     )
@@ -241,12 +239,12 @@ def test_point_limit_suggests_a_larger_step(api):
     _export(api, "power", "csv", **params)  # within the default limit
 
 
-def test_a_scoped_token_exports_only_its_clusters(api, partner_user, token_client):
+def test_a_scoped_token_exports_only_its_clusters(api, partner_operator, token_client):
     clusters = api.fleet.fleet.clusters
     mine, other = clusters[0].name, clusters[1].name
     from clusters.models import Cluster
 
-    client = token_client(partner_user, clusters=[Cluster.objects.get(name=mine)])
+    client = token_client(partner_operator, clusters=[Cluster.objects.get(name=mine)])
     end = int(window_end(api.fleet.fleet))
     params = {"start": end - 3600, "end": end, "format": "csv"}
     assert client.get("/api/v1/export/energy", {**params, "cluster": other}).status_code == 404

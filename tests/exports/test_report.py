@@ -20,6 +20,7 @@ from accelerators.views.display import num
 from exports.report.pdf import energy_digits, money_digits
 from exports.report.period import resolve_window
 from kcloud.api.errors import BadParameter
+from tests.exports.stamps import stamp
 from tests.monitoring.helpers import ENERGY, J_PER_KWH, PARTS, close, get, set_economics, window_end
 from tests.promcount import counting_requests
 
@@ -185,8 +186,8 @@ def test_xlsx_report_equals_the_json_api_and_the_truth(staff_api, fleet_clusters
     response = _report(staff_api, "xlsx", start, end)
     assert response["Content-Type"] == XLSX
     names = "all"
-    stamp = f"{datetime.fromtimestamp(start, UTC):%Y%m%dT%H%MZ}-{datetime.fromtimestamp(end, UTC):%Y%m%dT%H%MZ}"
-    assert response["Content-Disposition"] == f'attachment; filename="kcloud-report-{names}-{stamp}.xlsx"'
+    stamps = f"{stamp(start)}-{stamp(end)}"
+    assert response["Content-Disposition"] == f'attachment; filename="kcloud-report-{names}-{stamps}.xlsx"'
     _save("report.xlsx", response.content)
     wb = load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == ["Summary", "By cluster", "Top namespaces", "Power series"]
@@ -329,9 +330,9 @@ def test_named_period_downloads_a_file(staff_api, fleet_clusters, fleet_promethe
 
 @pytest.mark.prometheus
 @pytest.mark.django_db
-def test_a_scoped_token_reports_only_its_clusters(token_client, partner_user, fleet_clusters, fleet_prometheus):
+def test_a_scoped_token_reports_only_its_clusters(token_client, partner_operator, fleet_clusters, fleet_prometheus):
     allowed, other = fleet_clusters[0], fleet_clusters[1]
-    api = token_client(partner_user, clusters=[allowed])
+    api = token_client(partner_operator, clusters=[allowed])
     start, end = _window(fleet_prometheus, hours=1)
     wb = load_workbook(io.BytesIO(_report(api, "xlsx", start, end).content))
     assert {r["cluster"] for r in _sheet_rows(wb["By cluster"])} == {allowed.name}

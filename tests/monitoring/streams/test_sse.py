@@ -81,10 +81,10 @@ async def test_unauthenticated_is_401():
     assert json.loads(client.body)["error"]["code"] == "not_authenticated"
 
 
-async def test_bad_parameter_is_400_and_scope_is_404(partner_user, issue_key, make_cluster):
+async def test_bad_parameter_is_400_and_scope_is_404(partner_operator, issue_key, make_cluster):
     seoul = await sync_to_async(make_cluster)("seoul-a")
     await sync_to_async(make_cluster)("busan-b")
-    key = await sync_to_async(issue_key)(partner_user, clusters=[seoul])
+    key = await sync_to_async(issue_key)(partner_operator, clusters=[seoul])
     auth = {"Authorization": f"Token {key}"}
     assert await SseClient("interval=0", auth).open() == 400
     assert await SseClient("cluster=busan-b", auth).open() == 404

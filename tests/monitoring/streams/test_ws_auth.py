@@ -50,10 +50,10 @@ async def test_gpu_stream_rejects_power_parameters(staff_key):
     assert await close_code(comm) == 4400
 
 
-async def test_unknown_and_out_of_scope_clusters_are_closed_4404(partner_user, issue_key, make_cluster):
+async def test_unknown_and_out_of_scope_clusters_are_closed_4404(partner_operator, issue_key, make_cluster):
     seoul = await sync_to_async(make_cluster)("seoul-a")
     await sync_to_async(make_cluster)("busan-b")
-    key = await sync_to_async(issue_key)(partner_user, clusters=[seoul])
+    key = await sync_to_async(issue_key)(partner_operator, clusters=[seoul])
     for query in ("cluster=busan-b", "cluster=nowhere", "cluster=seoul-a&cluster=busan-b"):
         comm = connect_ws(f"{POWER}?{query}", key=key)
         await comm.connect()

@@ -97,9 +97,9 @@ async def test_session_stream(fleet_clusters, staff_session):
     assert list(message["groups"]) == ["seoul-a"]
 
 
-async def test_scoped_token_only_gets_its_cluster(fleet_clusters, partner_user, issue_key):
+async def test_scoped_token_only_gets_its_cluster(fleet_clusters, partner_operator, issue_key):
     seoul = next(c for c in fleet_clusters if c.name == "seoul-a")
-    key = await sync_to_async(issue_key)(partner_user, clusters=[seoul])
+    key = await sync_to_async(issue_key)(partner_operator, clusters=[seoul])
     comm = await _open(f"{POWER}?interval=1", key=key)  # no cluster: the token's scope
     message = await receive_type(comm, "power")
     await comm.disconnect()
