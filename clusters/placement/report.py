@@ -45,9 +45,16 @@ class Tally:
 
 
 def warnings(cluster: str, tally: Tally | None) -> list[dict]:
-    """``warnings`` entries of an answer for one cluster's unplaced series."""
+    """``warnings`` entries of an answer for one cluster's unplaced series.
+
+    The example series (exporter addresses and pod names) is for staff only
+    (:mod:`kcloud.audience`); everyone else learns which source and how many.
+    """
+    from kcloud import audience
+
     if tally is None:
         return []
+    internal = audience.internal()
     return [
         {
             "cluster": cluster,
@@ -58,7 +65,7 @@ def warnings(cluster: str, tally: Tally | None) -> list[dict]:
                 f"{n} {source} series could not be placed on a node of {cluster}; their power is not in "
                 f"any node's figures. See {DOCS} for the labels a scrape setup must keep."
             ),
-            "example": tally.examples.get(source, {}),
+            "example": tally.examples.get(source, {}) if internal else {},
         }
         for source, n in sorted(tally.unplaced.items())
     ]

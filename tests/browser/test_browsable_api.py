@@ -182,7 +182,7 @@ def test_filter_form_and_pagination_work(logged_in_page, live_server, fleet_clus
     form = page.locator("#filtersModal form[data-kcloud-filters]")
     form.locator("select[name=cluster]").select_option(cluster)
     form.locator("select[name=status]").select_option("active")
-    page.wait_for_function("getComputedStyle(document.querySelector('#filtersModal')).opacity === '1'")
+    page.wait_for_function("() => getComputedStyle(document.querySelector('#filtersModal')).opacity === '1'")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "browsable-api-filters.png"))
     form.locator("button[type=submit]").click()

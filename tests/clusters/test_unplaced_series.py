@@ -106,3 +106,10 @@ def test_check_clusters_placement_names_what_to_fix(cluster):
     ipmi = next(line for line in text.splitlines() if line.strip().startswith("ipmi "))
     assert "0 of 1" in ipmi
     assert 'instance="10.99.0.1:9290"' in text and 'Hostname="nvidia-dcgm"' in text
+
+
+def test_a_partner_is_told_what_was_not_placed_but_not_the_exporters_addresses(cluster, token_client, partner_user):
+    body = token_client(partner_user).get("/api/v1/infrastructure/nodes", {"time": cluster.end}).json()
+    assert _warned(body) == {"dcgm": 1, "ipmi": 1}
+    assert all(w["example"] == {} for w in body["warnings"])
+    assert "10.99.0." not in str(body)
