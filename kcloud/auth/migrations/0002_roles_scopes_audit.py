@@ -7,65 +7,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('clusters', '0001_initial'),
-        ('kcloud_auth', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("clusters", "0001_initial"),
+        ("kcloud_auth", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Access',
+            name="Access",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('read', 'Read dashboards and the API'), ('operate', 'Download exports and reports, watch live streams'), ('administer', 'Manage the cluster registry, API tokens and users')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("read", "Read dashboards and the API"),
+                    ("operate", "Download exports and reports, watch live streams"),
+                    ("administer", "Manage the cluster registry, API tokens and users"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='all_clusters',
-            field=models.BooleanField(default=False, help_text='The token sees every cluster its owner may see. Otherwise only the clusters listed.'),
+            model_name="apitoken",
+            name="all_clusters",
+            field=models.BooleanField(
+                default=False,
+                help_text="The token sees every cluster its owner may see. Otherwise only the clusters listed.",
+            ),
         ),
         migrations.AlterField(
-            model_name='apitoken',
-            name='clusters',
-            field=models.ManyToManyField(blank=True, help_text="The clusters the token sees (within its owner's) when it is not for all clusters.", related_name='api_tokens', to='clusters.cluster'),
+            model_name="apitoken",
+            name="clusters",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="The clusters the token sees (within its owner's) when it is not for all clusters.",
+                related_name="api_tokens",
+                to="clusters.cluster",
+            ),
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_name', models.CharField(help_text='Kept when the user is deleted; manage.py for commands.', max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=40)),
-                ('target_type', models.CharField(max_length=40)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('target_repr', models.CharField(blank=True, max_length=200)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('remote_addr', models.GenericIPAddressField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "actor_name",
+                    models.CharField(
+                        help_text="Kept when the user is deleted; manage.py for commands.", max_length=150
+                    ),
+                ),
+                ("action", models.CharField(db_index=True, max_length=40)),
+                ("target_type", models.CharField(max_length=40)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("target_repr", models.CharField(blank=True, max_length=200)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("remote_addr", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "audit event",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClusterScope',
+            name="ClusterScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('all_clusters', models.BooleanField(default=False, help_text='Members see every cluster, present and future.')),
-                ('clusters', models.ManyToManyField(blank=True, help_text='Otherwise, only these.', related_name='group_scopes', to='clusters.cluster')),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='cluster_scope', to='auth.group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "all_clusters",
+                    models.BooleanField(default=False, help_text="Members see every cluster, present and future."),
+                ),
+                (
+                    "clusters",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Otherwise, only these.",
+                        related_name="group_scopes",
+                        to="clusters.cluster",
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cluster_scope", to="auth.group"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cluster scope',
+                "verbose_name": "cluster scope",
             },
         ),
     ]
