@@ -1,15 +1,14 @@
 """Accelerator devices as plain dataclasses, fetched per cluster in a constant number of queries.
 
 This is the interface other domains build on (node and pod power use
-:func:`fetch_gpus` / :func:`fetch_npus` and each device's ``allocations``):
+:func:`fetch_accelerators` and each device's ``allocations``):
 
-* ``fetch_gpus(client, cluster)`` / ``fetch_npus(client, cluster)`` /
-  ``fetch_accelerators(client, cluster)`` run inside ``fan_out`` workers: no
+* ``fetch_accelerators(client, cluster)`` runs inside ``fan_out`` workers: no
   database access, and **two** PromQL requests per cluster whatever the fleet
   size (:func:`accelerators.queries.live_gauges` and
   :func:`accelerators.queries.last_seen_and_placement`), evaluated at one
   aligned instant; the merged inventory is cached for the live window and
-  shared by all three. Each device's node and the pod holding it come from
+  shared by every caller. Each device's node and the pod holding it come from
   :mod:`clusters.placement` (whatever labels the scrape setup left), and the
   cluster's placement travels with the inventory for other services to reuse.
 * GPU error counters (``xid_errors``, ``pcie_replay_total``, ``remapped_rows_*``)
@@ -31,14 +30,13 @@ This is the interface other domains build on (node and pod power use
 from __future__ import annotations
 
 import math
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from accelerators import queries
 from clusters import placement as P
-from clusters.prometheus.cache import LIVE, align
+from clusters.prometheus.cache import LIVE, evaluation_time
 from clusters.prometheus.client import PrometheusClient
 from clusters.prometheus.gcpause import gc_paused
 
@@ -209,11 +207,6 @@ class Inventory:
     tally: P.Tally = field(default_factory=P.Tally)
 
 
-def evaluation_time(now: float | None = None) -> float:
-    """The aligned instant live answers are evaluated at (shared by every caller in the window)."""
-    return align(time.time() if now is None else now, LIVE.seconds)
-
-
 def fetch_accelerators(
     client: PrometheusClient, cluster, *, at: float | None = None, uuid: str | None = None
 ) -> Inventory:
@@ -226,7 +219,7 @@ def fetch_accelerators(
     from accelerators.merge import merge_gpus, merge_npus
     from clusters.prometheus.memo import memoized
 
-    t = evaluation_time() if at is None else float(at)
+    t = evaluation_time(at)
     scope = cluster.scope
 
     def compute() -> Inventory:
@@ -249,16 +242,6 @@ def fetch_accelerators(
 
     # The merged result is cached (Django cache + in-process) for the live window (read-only!).
     return memoized(("accelerators", client.cache_version, scope, t, uuid or ""), LIVE, compute)
-
-
-def fetch_gpus(client: PrometheusClient, cluster, *, at: float | None = None) -> list[Gpu]:
-    """Every GPU of ``cluster`` (see :func:`fetch_accelerators`)."""
-    return fetch_accelerators(client, cluster, at=at).gpus
-
-
-def fetch_npus(client: PrometheusClient, cluster, *, at: float | None = None) -> list[Npu]:
-    """Every NPU of ``cluster`` (see :func:`fetch_accelerators`)."""
-    return fetch_accelerators(client, cluster, at=at).npus
 
 
 def status_of(fresh: bool, allocated: bool, utilization: float | None) -> str:

@@ -28,16 +28,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from accelerators.devices import (
-    MIG_SLICES,
-    Allocation,
-    Gpu,
-    MigInstance,
-    Npu,
-    NpuCore,
-    NpuPartition,
-    status_of,
-)
+from accelerators.devices import MIG_SLICES, Allocation, Gpu, MigInstance, Npu, NpuCore, NpuPartition, status_of
 from accelerators.queries import DCGM_ERROR_FIELDS, DCGM_FIELDS, FURIOSA_FIELDS, REBELLIONS_FIELDS
 from clusters import placement as P
 from clusters.prometheus.results import Sample

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from clusters import capabilities
 from clusters.models import Cluster
@@ -106,3 +107,23 @@ def _record(cluster: Cluster, report: HealthReport, probe: Probe | None, now) ->
     Cluster.objects.filter(pk=cluster.pk).update(**fields)
     for key, value in fields.items():
         setattr(cluster, key, value)
+
+
+# Health older than this is refreshed when a page is opened (probes run in parallel).
+STALE_AFTER = timedelta(seconds=60)
+
+
+def clusters_with_fresh_health(principal) -> list:
+    """The visible clusters, their health re-probed when older than :data:`STALE_AFTER`."""
+    clusters = list(principal.visible_clusters())
+    now = utcnow()
+    stale = [c for c in clusters if c.last_checked_at is None or now - c.last_checked_at > STALE_AFTER]
+    if stale:
+        check_clusters(stale)
+    return clusters
+
+
+def health_summary(clusters: list) -> dict:
+    """The shape ``clusters/_down_notice.html`` expects, from recorded health."""
+    down = [c for c in clusters if c.last_status != "ok"]
+    return {"total": len(clusters), "ok": len(clusters) - len(down), "down": down}

@@ -34,7 +34,7 @@ def validate_label_selector(value: str) -> None:
 
 
 class ClusterQuerySet(models.QuerySet):
-    """Queries over clusters (who may see which is :mod:`kcloud.principal`'s, in one place)."""
+    """Queries over clusters (who may see which is :mod:`clusters.scope`'s, in one place)."""
 
     def enabled(self) -> ClusterQuerySet:
         return self.filter(enabled=True)

@@ -19,13 +19,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 
+from clusters.scope import Principal
 from exports.formats import DATASET_FORMATS, DESCRIPTIONS
 from exports.report import PERIODS
 from kcloud.api.errors import BadParameter, envelope
 from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth import roles
 from kcloud.auth.middleware import requires
-from kcloud.principal import Principal
 from kcloud.timeutil import isoformat, utcnow
 from monitoring.services import grouping, timeseries
 from monitoring.services.metric_catalog import METRICS

@@ -8,21 +8,28 @@ with that state.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
-from accelerators.views.display import DASH, num
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from hardware import services
-from infrastructure.api.common import many
-from infrastructure.services.common import evaluation_time
-from infrastructure.views.common import down_summary, values
-from infrastructure.views.nodes import node_url
-from infrastructure.views.sensors import type_tables
+from hardware.presentation import type_tables
 from kcloud.api.errors import ApiError
-from kcloud.api.params import parse_k8s_names
-from kcloud.principal import Principal, select_clusters
+from kcloud.api.params import many, parse_k8s_names
+from kcloud.templatetags.display import DASH, num
 from kcloud.timeutil import from_unix
+from kcloud.web import values
+
+
+def node_url(name: str, cluster: str) -> str:
+    """The node's page (the infrastructure area's), naming its cluster: node names repeat across clusters."""
+    return f"{reverse('infrastructure-node', args=[name])}?{urlencode({'cluster': cluster})}"
 
 
 def _node_row(row: dict, entry: services.NodeIpmi) -> dict:

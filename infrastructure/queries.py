@@ -12,18 +12,17 @@ Nothing here filters by node: a series' node is decided in Python by
 (``placement.keys``) and drops replica labels before summing
 (``placement.one_replica``), whatever the user's scrape setup.
 
-Kepler generations: 0.10+ publishes ``*_watts`` gauges, read as they are;
-0.7 only has ``*_joules_total`` counters, read as ``rate(...[RATE_WINDOW])``.
-Querying both generations costs nothing for the absent one.
+Kepler generations (:mod:`infrastructure.kepler`): 0.10+ gauges as they are,
+0.7 counters as ``rate``. Querying both costs nothing for the absent one.
 """
 
 from __future__ import annotations
 
 from clusters import placement as P
-from clusters.prometheus.promql import Matcher, Scope, any_of, eq, names_regex, ne, regex, tag, union
+from clusters.prometheus.promql import RATE_WINDOW, Matcher, Scope, any_of, eq, names_regex, ne, regex, tag, union
+from infrastructure import kepler
+from infrastructure.kepler import NOT_SYSTEM, ZONES, zone_matcher
 
-# At least 4 x the usual 30 s scrape interval, so a rate always has several samples.
-RATE_WINDOW = "2m"
 # Gauge-only sources (NPU watts, DCMI watts) are integrated on this grid.
 SUBQUERY_STEP = "30s"
 
@@ -43,26 +42,12 @@ NPU_POWER = ("furiosa_npu_hw_power", "rbln_npu_power", "RBLN_DEVICE_STATUS:CARD_
 # cAdvisor rows with container="" are the pod cgroup and (containerd) the pause
 # container; "POD" is the dockershim pause container. Only app containers count.
 APP_CONTAINERS = (ne("container", ""), ne("container", "POD"))
-NOT_SYSTEM = ne("container_name", "system_processes")  # Kepler 0.7's non-pod processes
 
 # Gauges are integrated on this grid for windows up to a day (the history's scrape interval)...
 SUBQUERY_STEP_SECONDS = 30
 # ...and on a coarser one beyond, so a 7-day window evaluates at most this many points per series.
 SUBQUERY_MAX_POINTS = 2880
 _NICE_STEPS = (30, 60, 120, 300, 600, 900, 1800, 3600)
-
-
-def zone_matcher(zone: str) -> Matcher:
-    """RAPL zone ``package`` or ``dram``; multi-socket hosts may name them ``package-0``, ``package-1``."""
-    return regex("zone", f"{zone}(-[0-9]+)?")
-
-
-ZONES = regex("zone", "(package|dram)(-[0-9]+)?")
-
-
-def zone_of(labels: dict[str, str]) -> str:
-    """``package-1`` → ``package``: socket zones add up to the node's zone."""
-    return labels.get("zone", "").split("-", 1)[0]
 
 
 def subquery_step(window_seconds: int) -> int:
@@ -97,19 +82,13 @@ def inventory_parts(scope: Scope) -> list[str]:
     return [scope.sel(None, names_regex(KSM_SERIES)), tag(ready, "ready"), tag(phase, "phase")]
 
 
-def _k07(scope: Scope, metric: str, *own: str, matchers: tuple[Matcher, ...] = ()) -> str:
-    """A Kepler 0.7 counter as power: ``rate`` summed per placing labels (+ ``own``)."""
-    return _sum(P.KEPLER, f"rate({scope.range(metric, RATE_WINDOW, *matchers)})", *own)
-
-
 def node_power_parts(scope: Scope) -> list[str]:
     """Every node's Kepler power (0.7 and 0.10+) and DCMI wall power (the streams read only these)."""
     k010_node = f"max by (__name__, {P.keys(P.KEPLER, 'zone', 'path')}) "
     k010_node += f"({scope.sel(None, names_regex(KEPLER_WATTS), ZONES)})"
     return [
         k010_node,
-        tag(_k07(scope, "kepler_node_package_joules_total", "mode"), "k07_node_package"),
-        tag(_k07(scope, "kepler_node_dram_joules_total", "mode"), "k07_node_dram"),
+        *(tag(_sum(P.KEPLER, kepler.node_watts_07(scope, z), "mode"), f"k07_node_{z}") for z in kepler.ZONES_07),
         tag(_max(P.IPMI, scope.sel("ipmi_dcmi_power_consumption_watts")), "dcmi"),
     ]
 
@@ -123,8 +102,7 @@ def pod_power_parts(scope: Scope) -> list[str]:
     pod = ("container_namespace", "pod_name")
     return [
         tag(k010_pod, "k010_pod"),
-        tag(_k07(scope, "kepler_container_package_joules_total", *pod, matchers=(NOT_SYSTEM,)), "k07_pod_package"),
-        tag(_k07(scope, "kepler_container_dram_joules_total", *pod, matchers=(NOT_SYSTEM,)), "k07_pod_dram"),
+        *(tag(_sum(P.KEPLER, kepler.container_watts_07(scope, z), *pod), f"k07_pod_{z}") for z in kepler.ZONES_07),
         tag(cpu, "pod_cpu_cores"),
         tag(mem, "pod_memory_bytes"),
     ]
@@ -138,10 +116,7 @@ def snapshot(scope: Scope) -> str:
 def containers(scope: Scope) -> str:
     """Per-container Kepler power (both generations) and cAdvisor usage."""
     k010 = _sum(P.KEPLER, scope.sel("kepler_container_cpu_watts", ZONES), "pod_id", "container_name", "zone")
-
-    def k07(metric: str) -> str:
-        rate = f"rate({scope.range(metric, RATE_WINDOW, NOT_SYSTEM)})"
-        return _sum(P.KEPLER, rate, "container_namespace", "pod_name", "container_name")
+    own = ("container_namespace", "pod_name", "container_name")
 
     usage = f"rate({scope.range('container_cpu_usage_seconds_total', RATE_WINDOW, *APP_CONTAINERS)})"
     cpu = f"sum by (namespace, pod, container) ({P.one_replica(usage)})"
@@ -149,8 +124,10 @@ def containers(scope: Scope) -> str:
     mem = f"sum by (namespace, pod, container) ({P.one_replica(memory)})"
     return union(
         tag(k010, "k010_container"),
-        tag(k07("kepler_container_package_joules_total"), "k07_container_package"),
-        tag(k07("kepler_container_dram_joules_total"), "k07_container_dram"),
+        *(
+            tag(_sum(P.KEPLER, kepler.container_watts_07(scope, z), *own), f"k07_container_{z}")
+            for z in kepler.ZONES_07
+        ),
         tag(cpu, "cpu_cores"),
         tag(mem, "memory_bytes"),
     )
@@ -170,7 +147,7 @@ def energy(scope: Scope, window_seconds: int, step_seconds: int) -> str:
     only where samples exist, so a node that stopped within the window is not
     extrapolated over the gap.
     """
-    from kcloud.api.params import promql_duration
+    from clusters.prometheus.promql import promql_duration
 
     window = promql_duration(window_seconds)
     grid = f"{promql_duration(window_seconds - step_seconds)}:{step_seconds}s"
@@ -209,7 +186,7 @@ def power_series(scope: Scope, rate_window_seconds: int, *, by_namespace: bool) 
     ``k010_ns``/``k07_ns_<zone>`` (W per namespace) and ``gpu_dev``/``npu_dev`` (W per
     device, multiplied by allocation shares in the service).
     """
-    from kcloud.api.params import promql_duration
+    from clusters.prometheus.promql import promql_duration
 
     rate = promql_duration(rate_window_seconds)
     gpu = _max(P.DCGM, scope.sel(GPU_POWER), "UUID")
@@ -220,11 +197,10 @@ def power_series(scope: Scope, rate_window_seconds: int, *, by_namespace: bool) 
         tag(f"sum by ({P.keys(P.FURIOSA)}) ({npu})", "npu_node"),
         tag(_max(P.IPMI, scope.sel("ipmi_dcmi_power_consumption_watts")), "dcmi"),
     ]
-    for zone in ("package", "dram"):
-        node = f"rate({scope.range(f'kepler_node_{zone}_joules_total', rate)})"
-        parts.append(tag(_sum(P.KEPLER, node), f"k07_node_{zone}"))
+    for zone in kepler.ZONES_07:
+        parts.append(tag(_sum(P.KEPLER, kepler.node_watts_07(scope, zone, rate)), f"k07_node_{zone}"))
         if by_namespace:
-            pod = f"rate({scope.range(f'kepler_container_{zone}_joules_total', rate, NOT_SYSTEM)})"
+            pod = kepler.container_watts_07(scope, zone, rate)
             parts.append(tag(f"sum by (container_namespace) ({P.one_replica(pod)})", f"k07_ns_{zone}"))
     if by_namespace:
         pods = P.one_replica(scope.sel("kepler_pod_cpu_watts", ZONES))

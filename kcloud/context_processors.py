@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from kcloud.auth import roles
 from kcloud.version import __version__
 
-# (label, url name). Areas whose pages arrive with later issues link to their API.
+# (label, url name) of each area's first page.
 NAVIGATION = [
     ("Overview", "overview"),
     ("Clusters", "clusters-page"),

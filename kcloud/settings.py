@@ -145,6 +145,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kcloud.context_processors.navigation",
             ],
+            # Every template may use the display filters without {% load %}.
+            "builtins": ["kcloud.templatetags.display"],
         },
     },
 ]

@@ -10,12 +10,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
 from kcloud.api.root import ApiRootView
 from kcloud.forms import StaffAuthenticationForm
+from monitoring import urls as monitoring_urls
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Split view: the page's script is a separate static-like request (no inline script).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Before the registry's clusters/<name>: clusters/compare is not a cluster.
+    path("", include("monitoring.api.cluster_urls")),
     path("", include("clusters.api.urls")),
     path("", include("accelerators.api.urls")),
     path("", include("infrastructure.api.urls")),
@@ -28,6 +31,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("clusters.urls")),
+    path("", include(monitoring_urls.fleet_urlpatterns)),
     path("system/", include("system.urls")),
     path("accelerators/", include("accelerators.urls")),
     path("infrastructure/", include("infrastructure.urls")),

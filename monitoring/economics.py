@@ -81,7 +81,7 @@ def fetch_facility(client: Any, site: Site, at: float, window_seconds: int | Non
     if not site.facility_power_query:
         return None
     if window_seconds:
-        from kcloud.api.params import promql_duration
+        from clusters.prometheus.promql import promql_duration
 
         step = queries.subquery_step(window_seconds)
         expr = queries.facility_power_avg(site.facility_power_query, promql_duration(window_seconds), step)

@@ -47,7 +47,7 @@ def efficiency(scope: Scope, window_seconds: int, step_seconds: int) -> str:
     (mean utilisation over the grid). GPUs without a utilisation reading (MIG) are absent:
     allocation decides their state, as in the accelerators API. One request.
     """
-    from kcloud.api.params import promql_duration
+    from clusters.prometheus.promql import promql_duration
 
     grid = f"{promql_duration(window_seconds - step_seconds)}:{_seconds(step_seconds)}"
     gpu_w = f"max by (UUID) ({scope.sel(GPU_POWER)})"

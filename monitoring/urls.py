@@ -1,4 +1,4 @@
-"""Pages of the monitoring area (power analytics)."""
+"""Pages of the monitoring area (power analytics), and the pages that compose every domain per cluster."""
 
 from __future__ import annotations
 
@@ -11,4 +11,12 @@ urlpatterns = [
     path("breakdown/", views.breakdown_page, name="monitoring-breakdown"),
     path("energy/", views.energy_page, name="monitoring-energy"),
     path("live/", views.live_page, name="monitoring-live"),
+]
+
+# Mounted at the site's root: the home page and the per-cluster pages (after the registry's ``clusters/``).
+fleet_urlpatterns = [
+    path("", views.overview, name="overview"),
+    # Before <name>/: "compare" is a page, not a cluster.
+    path("clusters/compare/", views.compare_page, name="clusters-compare-page"),
+    path("clusters/<slug:name>/", views.cluster_detail, name="cluster-detail-page"),
 ]

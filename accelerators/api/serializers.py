@@ -1,16 +1,15 @@
-"""JSON shapes of the accelerators API.
+"""JSON shapes of the accelerators API: the serializers write the answers and describe them in the schema.
 
-Rows are built by plain functions (``gpu_row`` ...) because a list page of the
-8,000-GPU fleet must render in a few milliseconds; the DRF serializers below
-describe exactly the same keys for the OpenAPI schema (a test keeps them equal).
+They read the merged :class:`~accelerators.devices.Gpu` and
+:class:`~accelerators.devices.Npu` objects directly; :class:`RowSerializer`
+keeps a 1,000-row page of the big fleet fast.
 """
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from accelerators.devices import Allocation, Gpu, Npu
-from kcloud.timeutil import isoformat
+from kcloud.api.serializers import RowSerializer
 
 ATTRIBUTION_RULE = (
     "Power attribution: a device held whole by a pod gives it share 1.0; a MIG instance gives its pod "
@@ -24,167 +23,6 @@ ATTRIBUTION_RULE = (
 )
 
 
-def _allocation(a: Allocation) -> dict:
-    return {
-        "namespace": a.namespace,
-        "pod": a.pod,
-        "container": a.container,
-        "share": a.share,
-        "gpu_instance_id": a.gpu_instance_id,
-        "profile": a.profile,
-        "cores": a.cores,
-    }
-
-
-def gpu_metrics_row(g: Gpu) -> dict:
-    """The instant metrics of one GPU."""
-    return {
-        "uuid": g.uuid,
-        "cluster": g.cluster,
-        "status": g.status,
-        "last_seen": isoformat(g.last_seen),
-        "power_watts": g.power_watts,
-        "temperature_celsius": g.temperature_celsius,
-        "memory_temperature_celsius": g.memory_temperature_celsius,
-        "utilization_percent": g.utilization_percent,
-        "memory_copy_utilization_percent": g.memory_copy_utilization_percent,
-        "memory_used_mb": g.memory_used_mb,
-        "memory_free_mb": g.memory_free_mb,
-        "memory_total_mb": g.memory_total_mb,
-        "sm_clock_mhz": g.sm_clock_mhz,
-        "memory_clock_mhz": g.memory_clock_mhz,
-        "total_energy_joules": g.total_energy_joules,
-        "xid_errors": g.xid_errors,
-        "pcie_replay_total": g.pcie_replay_total,
-        "remapped_rows_correctable": g.remapped_rows_correctable,
-        "remapped_rows_uncorrectable": g.remapped_rows_uncorrectable,
-    }
-
-
-def gpu_row(g: Gpu) -> dict:
-    """Every field of one GPU (list rows and detail)."""
-    return {
-        "uuid": g.uuid,
-        "cluster": g.cluster,
-        "node": g.node,
-        "index": g.index,
-        "device": g.device,
-        "model_name": g.model_name,
-        "pci_bus_id": g.pci_bus_id,
-        "driver_version": g.driver_version,
-        **gpu_metrics_row(g),
-        "namespace": g.namespace,
-        "pod": g.pod,
-        "container": g.container,
-        "mig_enabled": g.mig_enabled,
-        "mig_instances": [
-            {
-                "gpu_instance_id": i.gpu_instance_id,
-                "profile": i.profile,
-                "namespace": i.namespace,
-                "pod": i.pod,
-                "container": i.container,
-                "memory_used_mb": i.memory_used_mb,
-                "memory_free_mb": i.memory_free_mb,
-                "utilization_percent": i.utilization_percent,
-                "power_share": i.power_share,
-                "power_watts": i.power_watts,
-            }
-            for i in g.mig_instances
-        ],
-        "allocations": [_allocation(a) for a in g.allocations],
-    }
-
-
-ERROR_COUNTERS = ("xid_errors", "pcie_replay_total", "remapped_rows_correctable", "remapped_rows_uncorrectable")
-
-
-def gpu_list_row(g: Gpu) -> dict:
-    """A GPU in a list: every field but the error counters (those are per-GPU endpoints only)."""
-    row = gpu_row(g)
-    for key in ERROR_COUNTERS:
-        del row[key]
-    return row
-
-
-def npu_metrics_row(x: Npu) -> dict:
-    """The instant metrics of one NPU."""
-    return {
-        "id": x.id,
-        "cluster": x.cluster,
-        "status": x.status,
-        "last_seen": isoformat(x.last_seen),
-        "power_watts": x.power_watts,
-        "temperature_celsius": x.temperature_celsius,
-        "ambient_temperature_celsius": x.ambient_temperature_celsius,
-        "utilization_percent": x.utilization_percent,
-        "cores": [
-            {"core": c.core, "utilization_percent": c.utilization_percent, "frequency_mhz": c.frequency_mhz}
-            for c in x.cores
-        ],
-        "memory_used_mb": x.memory_used_mb,
-        "memory_total_mb": x.memory_total_mb,
-        "memory_used_bytes": x.memory_used_bytes,
-        "memory_total_bytes": x.memory_total_bytes,
-        "health": x.health,
-    }
-
-
-def npu_row(x: Npu) -> dict:
-    """Every field of one NPU (list rows and detail)."""
-    return {
-        "id": x.id,
-        "vendor": x.vendor,
-        "model": x.model,
-        "node": x.node,
-        "device": x.device,
-        "index": x.index,
-        "pci_bus_id": x.pci_bus_id,
-        "driver_version": x.driver_version,
-        "firmware_version": x.firmware_version,
-        "core_count": x.core_count,
-        **npu_metrics_row(x),
-        "namespace": x.namespace,
-        "pod": x.pod,
-        "container": x.container,
-        "partitions": [
-            {
-                "cores": p.cores,
-                "core_count": p.core_count,
-                "namespace": p.namespace,
-                "pod": p.pod,
-                "container": p.container,
-                "power_share": p.power_share,
-                "power_watts": p.power_watts,
-            }
-            for p in x.partitions
-        ],
-        "allocations": [_allocation(a) for a in x.allocations],
-    }
-
-
-def accelerator_row(d: Gpu | Npu) -> dict:
-    """A vendor-neutral row (``namespace``/``pod`` only for a device held whole by one pod)."""
-    return {
-        "id": d.uuid,
-        "kind": d.kind,
-        "vendor": d.vendor,
-        "model": d.model,
-        "cluster": d.cluster,
-        "node": d.node,
-        "power_watts": d.power_watts,
-        "temperature_celsius": d.temperature_celsius,
-        "utilization_percent": d.utilization_percent,
-        "memory_used_mb": d.memory_used_mb,
-        "memory_total_mb": d.memory_total_mb,
-        "namespace": d.namespace,
-        "pod": d.pod,
-        "status": d.status,
-        "last_seen": isoformat(d.last_seen),
-    }
-
-
-# --- schema --------------------------------------------------------------------------------------
 def _f(**kw):
     return serializers.FloatField(allow_null=True, **kw)
 
@@ -200,7 +38,7 @@ def _s(**kw):
 STATUS_HELP = "active | idle | unavailable"
 
 
-class AllocationSerializer(serializers.Serializer):
+class AllocationSerializer(RowSerializer):
     namespace = serializers.CharField()
     pod = serializers.CharField()
     container = _s()
@@ -210,7 +48,7 @@ class AllocationSerializer(serializers.Serializer):
     cores = _s(help_text="Furiosa partition cores, e.g. 0-3.")
 
 
-class MigInstanceSerializer(serializers.Serializer):
+class MigInstanceSerializer(RowSerializer):
     gpu_instance_id = serializers.IntegerField()
     profile = _s()
     namespace = _s()
@@ -223,7 +61,7 @@ class MigInstanceSerializer(serializers.Serializer):
     power_watts = _f(help_text="The GPU's power times power_share.")
 
 
-class GpuMetricsSerializer(serializers.Serializer):
+class GpuMetricsSerializer(RowSerializer):
     uuid = serializers.CharField()
     cluster = serializers.CharField()
     status = serializers.CharField(help_text=STATUS_HELP)
@@ -274,13 +112,13 @@ class GpuListItemSerializer(GpuSerializer):
     remapped_rows_uncorrectable = None
 
 
-class NpuCoreSerializer(serializers.Serializer):
+class NpuCoreSerializer(RowSerializer):
     core = serializers.IntegerField()
     utilization_percent = _f()
     frequency_mhz = _f()
 
 
-class NpuPartitionSerializer(serializers.Serializer):
+class NpuPartitionSerializer(RowSerializer):
     cores = serializers.CharField()
     core_count = serializers.IntegerField()
     namespace = _s()
@@ -290,7 +128,7 @@ class NpuPartitionSerializer(serializers.Serializer):
     power_watts = _f()
 
 
-class NpuMetricsSerializer(serializers.Serializer):
+class NpuMetricsSerializer(RowSerializer):
     id = serializers.CharField()
     cluster = serializers.CharField()
     status = serializers.CharField(help_text=STATUS_HELP)
@@ -324,8 +162,8 @@ class NpuSerializer(NpuMetricsSerializer):
     allocations = AllocationSerializer(many=True)
 
 
-class AcceleratorSerializer(serializers.Serializer):
-    id = serializers.CharField()
+class AcceleratorSerializer(RowSerializer):
+    id = serializers.CharField(source="uuid", help_text="GPU UUID or NPU card id.")
     kind = serializers.CharField(help_text="gpu | npu")
     vendor = serializers.CharField(help_text="nvidia | furiosa | rebellions")
     model = _s()
@@ -342,14 +180,14 @@ class AcceleratorSerializer(serializers.Serializer):
     last_seen = serializers.DateTimeField(allow_null=True)
 
 
-class ClusterOutcomeSerializer(serializers.Serializer):
+class ClusterOutcomeSerializer(RowSerializer):
     name = serializers.CharField()
     status = serializers.CharField(help_text="ok | error")
     error = _s()
     latency_ms = _f()
 
 
-class _Envelope(serializers.Serializer):
+class _Envelope(RowSerializer):
     count = serializers.IntegerField()
     next = _s()
     previous = _s()
@@ -370,7 +208,7 @@ class AcceleratorListSerializer(_Envelope):
     results = AcceleratorSerializer(many=True)
 
 
-class SummaryStatsSerializer(serializers.Serializer):
+class SummaryStatsSerializer(RowSerializer):
     count = serializers.IntegerField()
     active = serializers.IntegerField()
     idle = serializers.IntegerField()
@@ -395,7 +233,7 @@ class GpuSummaryGroupSerializer(GpuSummaryStatsSerializer):
     name = serializers.CharField()
 
 
-class SummarySerializer(serializers.Serializer):
+class SummarySerializer(RowSerializer):
     evaluated_at = serializers.DateTimeField()
     clusters = ClusterOutcomeSerializer(many=True)
     totals = SummaryStatsSerializer()
@@ -405,7 +243,7 @@ class SummarySerializer(serializers.Serializer):
     by_cluster = SummaryGroupSerializer(many=True)
 
 
-class GpuSummarySerializer(serializers.Serializer):
+class GpuSummarySerializer(RowSerializer):
     evaluated_at = serializers.DateTimeField()
     clusters = ClusterOutcomeSerializer(many=True)
     totals = GpuSummaryStatsSerializer()
@@ -413,7 +251,7 @@ class GpuSummarySerializer(serializers.Serializer):
     by_cluster = GpuSummaryGroupSerializer(many=True)
 
 
-class PowerSerializer(serializers.Serializer):
+class PowerSerializer(RowSerializer):
     id = serializers.CharField()
     kind = serializers.CharField()
     vendor = serializers.CharField()
@@ -435,7 +273,7 @@ class PowerSerializer(serializers.Serializer):
     samples = _i(help_text="Raw power samples in the window.")
 
 
-class SeriesSerializer(serializers.Serializer):
+class SeriesSerializer(RowSerializer):
     id = serializers.CharField()
     kind = serializers.CharField()
     cluster = serializers.CharField()

@@ -2,84 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accelerators.api import serializers as s
 from accelerators.devices import STATUSES
+from accelerators.params import ACCELERATOR_ORDERING, GPU_ORDERING, NPU_ORDERING, model_filters
 from accelerators.services import history, inventory
-from clusters import placement
+from clusters.api.base import ClusterScopedView
 from kcloud.api.errors import BadParameter
 from kcloud.api.params import (
     parse_choice,
     parse_duration,
     parse_k8s_names,
     parse_ordering,
-    parse_time,
     parse_time_range,
     parse_uuid,
-    reject_unknown,
 )
-from kcloud.principal import Principal, select_clusters
-from kcloud.timeutil import from_unix, isoformat, utcnow
+from kcloud.timeutil import from_unix, isoformat
 
 SCRAPE_INTERVAL_SECONDS = 30  # smallest useful step of a series (the clusters' history resolution)
-MAX_MODEL_LENGTH = 200
-
-GPU_ORDERING = (
-    "uuid",
-    "cluster",
-    "node",
-    "index",
-    "model_name",
-    "power_watts",
-    "temperature_celsius",
-    "utilization_percent",
-    "memory_used_mb",
-    "memory_total_mb",
-    "total_energy_joules",
-    "namespace",
-    "pod",
-    "status",
-    "last_seen",
-)
-NPU_ORDERING = (
-    "id",
-    "cluster",
-    "node",
-    "index",
-    "vendor",
-    "model",
-    "power_watts",
-    "temperature_celsius",
-    "utilization_percent",
-    "memory_used_mb",
-    "namespace",
-    "pod",
-    "status",
-    "last_seen",
-)
-ACCELERATOR_ORDERING = (
-    "id",
-    "kind",
-    "vendor",
-    "model",
-    "cluster",
-    "node",
-    "power_watts",
-    "temperature_celsius",
-    "utilization_percent",
-    "memory_used_mb",
-    "memory_total_mb",
-    "namespace",
-    "pod",
-    "status",
-    "last_seen",
-)
-
 # --- OpenAPI parameters ---------------------------------------------------------------------------
 CLUSTER = OpenApiParameter("cluster", str, many=True, description="Cluster name; repeat for several (default: all).")
 TIME = OpenApiParameter("time", str, description="Evaluate at this instant (ISO 8601 or Unix seconds; default now).")
@@ -104,34 +46,19 @@ def _ordering_param(fields: tuple[str, ...]) -> OpenApiParameter:
     return OpenApiParameter("ordering", str, description=f"One of {', '.join(fields)}; prefix '-' for descending.")
 
 
-def model_filters(values: list[str]) -> set[str]:
-    out = set()
-    for value in values:
-        if not value or len(value) > MAX_MODEL_LENGTH or not value.isprintable():
-            raise BadParameter("model", f"{value[:70]!r} is not a model name.")
-        out.add(value.lower())
-    return out
-
-
-class _AcceleratorsView(GenericAPIView):
+class _AcceleratorsView(ClusterScopedView):
     """Shared parameter handling; subclasses say which parameters they accept."""
 
     allowed_params: tuple[str, ...] = ("cluster", "time")
-    # Only for the browsable API / schema generator; responses are built by the row functions.
     serializer_class = s.AcceleratorSerializer
 
     def clusters(self) -> list:
-        reject_unknown(self.request.query_params, self.allowed_params)
-        return select_clusters(Principal.from_request(self.request), self.request.query_params.getlist("cluster"))
+        self.check_params()
+        return super().clusters()
 
     def at(self) -> float | None:
-        raw = self.request.query_params.get("time")
-        if not raw:
-            return None
-        when = parse_time("time", raw)
-        if when > utcnow() + timedelta(minutes=5):
-            raise BadParameter("time", "is in the future.")
-        return when.timestamp()
+        when = self.eval_time()
+        return None if when is None else when.timestamp()
 
     def filters(self) -> inventory.Filters:
         q = self.request.query_params
@@ -145,14 +72,11 @@ class _AcceleratorsView(GenericAPIView):
             statuses={parse_choice("status", v, STATUSES) for v in q.getlist("status")},
         )
 
-    def page(self, devices: list, row, fleet: inventory.FleetAccelerators) -> Response:
-        """Paginate the devices first, then build only the page's rows (fast on big fleets)."""
-        page = self.paginator.paginate_queryset(devices, self.request, view=self)
-        response = self.paginator.get_paginated_response(
-            [row(d) for d in page], clusters=fleet.outcomes, warnings=placement.answer_warnings(fleet.results)
+    def page_of(self, devices: list, serializer_class: type, fleet: inventory.FleetAccelerators) -> Response:
+        """The list envelope of ``devices`` (only the requested page is serialized)."""
+        return self.page(
+            devices, serializer_class, fleet.results, None, evaluated_at=isoformat(from_unix(fleet.evaluated_at))
         )
-        response.data["evaluated_at"] = isoformat(from_unix(fleet.evaluated_at))
-        return response
 
 
 _FILTERS = [CLUSTER, TIME, NODE, MODEL, NAMESPACE, POD, STATUS, PAGE, PAGE_SIZE]
@@ -176,7 +100,7 @@ class AcceleratorListView(_AcceleratorsView):
         ordering = parse_ordering(request.query_params.get("ordering"), ACCELERATOR_ORDERING)
         fleet = inventory.collect(clusters, at=at)
         devices = inventory.order(inventory.apply(fleet.devices, filters), _neutral(ordering))
-        return self.page(devices, s.accelerator_row, fleet)
+        return self.page_of(devices, s.AcceleratorSerializer, fleet)
 
 
 def _neutral(ordering: tuple[str, bool] | None) -> tuple[str, bool] | None:
@@ -219,7 +143,7 @@ class _KindListView(_AcceleratorsView):
         fleet = inventory.collect(clusters, at=at)
         pool = fleet.gpus if self.kind == "gpu" else fleet.npus
         devices = inventory.order(inventory.apply(pool, filters), ordering)
-        return self.page(devices, s.gpu_list_row if self.kind == "gpu" else s.npu_row, fleet)
+        return self.page_of(devices, s.GpuListItemSerializer if self.kind == "gpu" else s.NpuSerializer, fleet)
 
 
 class GpuListView(_KindListView):
@@ -313,7 +237,7 @@ class GpuDetailView(_DeviceView):
 
     @extend_schema(operation_id="accelerators_gpus_retrieve", parameters=[UUID_PATH, CLUSTER, TIME])
     def get(self, request, uuid: str):
-        return Response(s.gpu_row(self.find(uuid).device))
+        return Response(s.GpuSerializer(self.find(uuid).device).data)
 
 
 class GpuMetricsView(_DeviceView):
@@ -323,7 +247,7 @@ class GpuMetricsView(_DeviceView):
 
     @extend_schema(operation_id="accelerators_gpus_metrics", parameters=[UUID_PATH, CLUSTER, TIME])
     def get(self, request, uuid: str):
-        return Response(s.gpu_metrics_row(self.find(uuid).device))
+        return Response(s.GpuMetricsSerializer(self.find(uuid).device).data)
 
 
 class NpuDetailView(_DeviceView):
@@ -334,7 +258,7 @@ class NpuDetailView(_DeviceView):
 
     @extend_schema(operation_id="accelerators_npus_retrieve", parameters=[ID_PATH, CLUSTER, TIME])
     def get(self, request, id: str):
-        return Response(s.npu_row(self.find(id).device))
+        return Response(s.NpuSerializer(self.find(id).device).data)
 
 
 class NpuMetricsView(_DeviceView):
@@ -345,7 +269,7 @@ class NpuMetricsView(_DeviceView):
 
     @extend_schema(operation_id="accelerators_npus_metrics", parameters=[ID_PATH, CLUSTER, TIME])
     def get(self, request, id: str):
-        return Response(s.npu_metrics_row(self.find(id).device))
+        return Response(s.NpuMetricsSerializer(self.find(id).device).data)
 
 
 def _power_body(p: history.DevicePower) -> dict:

@@ -14,7 +14,8 @@ from accelerators.devices import Gpu, Npu
 from accelerators.services.inventory import Found
 from clusters.prometheus.cache import RANGE, SUMMARY, cached_query, cached_query_range
 from clusters.prometheus.client import client_for
-from kcloud.api.params import TimeRange, promql_duration
+from clusters.prometheus.promql import promql_duration
+from kcloud.api.params import TimeRange
 from kcloud.timeutil import from_unix
 
 J_PER_KWH = 3.6e6

@@ -1,7 +1,7 @@
 """Accelerators across clusters: collect, filter, order, summarise, find one device.
 
 Every function here takes already-resolved ``Cluster`` rows (scope applied by
-the caller through :func:`kcloud.principal.select_clusters`) and fans out with
+the caller through :func:`clusters.scope.select_clusters`) and fans out with
 :func:`accelerators.devices.fetch_accelerators`: two PromQL requests per
 cluster for any list or summary, whatever the number of devices.
 """
@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from accelerators.devices import STATUSES, Gpu, Inventory, Npu, evaluation_time, fetch_accelerators
+from accelerators.devices import STATUSES, Gpu, Inventory, Npu, fetch_accelerators
+from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from kcloud import audience
 from kcloud.api.errors import ApiError, NotFound
@@ -40,7 +41,7 @@ class FleetAccelerators:
 
 def collect(clusters: Sequence, *, at: float | None = None, uuid: str | None = None) -> FleetAccelerators:
     """Fan out :func:`fetch_accelerators` over ``clusters`` (one aligned instant for all)."""
-    t = evaluation_time() if at is None else float(at)
+    t = evaluation_time(at)
     results = fan_out(clusters, lambda client, cluster: fetch_accelerators(client, cluster, at=t, uuid=uuid))
     gpus: list[Gpu] = []
     npus: list[Npu] = []

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from accelerators.views.devices import gpu_detail, npu_detail
 from accelerators.views.lists import gpu_list, npu_list
-from accelerators.views.overview import overview, summary_context
+from accelerators.views.overview import overview
 
-__all__ = ["gpu_detail", "gpu_list", "npu_detail", "npu_list", "overview", "summary_context"]
+__all__ = ["gpu_detail", "gpu_list", "npu_detail", "npu_list", "overview"]

@@ -12,11 +12,11 @@ from django.urls import reverse
 
 from accelerators.devices import Gpu, Npu
 from accelerators.services import history, inventory
-from accelerators.views.display import DASH, gib, memory, model_label, num, percent_width, vendor_label, with_unit
 from clusters.prometheus.errors import PrometheusError
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import parse_uuid
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, gib, memory, model_label, num, percent_width, vendor_label, with_unit
 
 DAY_SECONDS = 24 * 3600
 

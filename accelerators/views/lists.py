@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,23 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.api.views import GPU_ORDERING, NPU_ORDERING, model_filters
 from accelerators.devices import STATUSES, Gpu, Npu
+from accelerators.params import GPU_ORDERING, NPU_ORDERING, model_filters
 from accelerators.services import inventory
-from accelerators.views.display import (
-    DASH,
-    VENDOR_LABELS,
-    down_summary,
-    memory,
-    model_label,
-    num,
-    percent_width,
-    vendor_label,
-)
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_choice, parse_k8s_names, parse_ordering
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, VENDOR_LABELS, memory, model_label, num, percent_width, vendor_label
 from kcloud.timeutil import from_unix
+from kcloud.web import Column, headers, values
 
 PAGE_SIZE = 50
 NPU_VENDORS = ("furiosa", "rebellions")
@@ -39,15 +31,6 @@ def _allocations(device: Gpu | Npu) -> list[str]:
     for a in device.allocations:
         seen.setdefault(f"{a.namespace}/{a.pod}", None)
     return list(seen)
-
-
-@dataclass(frozen=True)
-class Column:
-    """A list column: header text (with its unit), the ordering field it sorts by, alignment."""
-
-    label: str
-    field: str | None = None
-    numeric: bool = False
 
 
 GPU_COLUMNS = (
@@ -77,38 +60,15 @@ NPU_COLUMNS = (
 )
 
 
-def headers(columns: Sequence[Column], ordering: tuple[str, bool] | None) -> list[dict]:
-    """Header cells with the ``ordering`` value a click asks for (numbers sort high→low first)."""
-    out = []
-    for column in columns:
-        cell = {"label": column.label, "numeric": column.numeric, "field": column.field}
-        if column.field:
-            active = ordering is not None and ordering[0] == column.field
-            descending = active and ordering[1]
-            if active:
-                cell["next"] = column.field if descending else f"-{column.field}"
-            else:
-                cell["next"] = f"-{column.field}" if column.numeric else column.field
-            cell["sorted"] = active
-            cell["ascending"] = active and not descending
-        out.append(cell)
-    return out
-
-
-def _values(request: HttpRequest, name: str) -> list[str]:
-    # A GET form sends empty fields ("node="): they mean "any", not an invalid name.
-    return [v.strip() for v in request.GET.getlist(name) if v.strip()]
-
-
 def _filters(request: HttpRequest, kind: str) -> inventory.Filters:
     """The page's filters, validated exactly like the API's (``BadParameter`` names the field)."""
-    vendors = {parse_choice("vendor", v, NPU_VENDORS) for v in _values(request, "vendor")}
+    vendors = {parse_choice("vendor", v, NPU_VENDORS) for v in values(request, "vendor")}
     return inventory.Filters(
         vendors=vendors if kind == "npu" else set(),
-        nodes=set(parse_k8s_names("node", _values(request, "node"))),
-        models=model_filters(_values(request, "model")),
-        namespaces=set(parse_k8s_names("namespace", _values(request, "namespace"), label=True)),
-        statuses={parse_choice("status", v, STATUSES) for v in _values(request, "status")},
+        nodes=set(parse_k8s_names("node", values(request, "node"))),
+        models=model_filters(values(request, "model")),
+        namespaces=set(parse_k8s_names("namespace", values(request, "namespace"), label=True)),
+        statuses={parse_choice("status", v, STATUSES) for v in values(request, "status")},
     )
 
 
@@ -131,7 +91,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
         "statuses": STATUSES,
         "vendors": [(v, VENDOR_LABELS[v]) for v in NPU_VENDORS],
         "selected": {
-            name: _values(request, name) for name in ("cluster", "node", "model", "namespace", "status", "vendor")
+            name: values(request, name) for name in ("cluster", "node", "model", "namespace", "status", "vendor")
         },
         "rows": [],
         "error": None,
@@ -139,7 +99,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
     ordering = None
     try:
         ordering = parse_ordering(request.GET.get("ordering") or None, GPU_ORDERING if kind == "gpu" else NPU_ORDERING)
-        clusters = select_clusters(principal, _values(request, "cluster"))
+        clusters = select_clusters(principal, values(request, "cluster"))
         filters = _filters(request, kind)
     except ApiError as exc:
         context.update(error=str(exc.detail), headers=headers(columns, None), options=_options([]))
@@ -157,7 +117,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
         page=page,
         total=len(pool),
         matched=len(devices),
-        summary=down_summary(fleet),
+        summary=down_summary(fleet.results),
         evaluated_at=from_unix(fleet.evaluated_at),
     )
     return render(request, f"accelerators/{kind}_list.html", context)

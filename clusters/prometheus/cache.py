@@ -18,6 +18,7 @@ import hashlib
 import logging
 import math
 import time as _time
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -65,6 +66,17 @@ def align(ts: float, step: float) -> float:
     if step <= 0:
         raise ValueError("step must be positive")
     return math.floor(ts / step) * step
+
+
+def evaluation_time(at: datetime | float | None = None) -> float:
+    """The instant every query of a request is evaluated at.
+
+    An explicit time is used as given (reproducible answers); otherwise now,
+    floored to the live-data TTL so concurrent callers share cached answers.
+    """
+    if at is None:
+        return align(_time.time(), LIVE.seconds)
+    return at.timestamp() if isinstance(at, datetime) else float(at)
 
 
 def cache_enabled() -> bool:

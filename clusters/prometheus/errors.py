@@ -8,8 +8,10 @@ answers can say which cluster failed.
 
 from __future__ import annotations
 
+from kcloud.api.errors import UpstreamError
 
-class PrometheusError(Exception):
+
+class PrometheusError(UpstreamError):
     """Base class: something went wrong talking to a cluster's Prometheus."""
 
     code = "prometheus_error"
@@ -18,7 +20,6 @@ class PrometheusError(Exception):
 
     def __init__(self, message: str, *, cluster: str | None = None):
         super().__init__(message)
-        self.message = message
         self.cluster = cluster
 
     def details(self) -> dict:

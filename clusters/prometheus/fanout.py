@@ -68,6 +68,13 @@ def outcomes(results: Iterable[ClusterResult]) -> list[dict]:
     return [result.outcome() for result in results]
 
 
+def down_summary(results: Iterable[ClusterResult]) -> dict:
+    """``{"total", "down": [{"name", "last_error"}]}``: what the pages' notice of dead clusters shows."""
+    results = list(results)
+    down = [{"name": r.cluster.name, "last_error": r.error} for r in results if not r.ok]
+    return {"total": len(results), "down": down}
+
+
 _executor: concurrent.futures.ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 

@@ -69,6 +69,19 @@ def check_duration(value: str) -> str:
     return value
 
 
+# The window of ``rate()`` over counters: at least 4 x the usual 30 s scrape interval, so a rate
+# always has several samples.
+RATE_WINDOW = "2m"
+
+
+def promql_duration(seconds: int) -> str:
+    """Seconds → the shortest exact PromQL duration (``3600`` → ``1h``)."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 @dataclass(frozen=True)
 class Matcher:
     """One label matcher. ``value`` is the final matcher value (already a regex for =~/!~)."""

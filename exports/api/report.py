@@ -16,13 +16,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from clusters.scope import Principal, select_clusters
 from exports.api.throttle import OperatorExports
 from exports.api.views import IgnoreFormatParameter
 from exports.filenames import content_disposition
 from exports.formats import formats_for, parse_format
 from exports.report import PERIODS, render_report, resolve_window
 from kcloud.api.params import reject_unknown
-from kcloud.principal import Principal, select_clusters
 
 DOC = __doc__ or ""
 

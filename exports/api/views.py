@@ -25,15 +25,15 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clusters.api.base import CLUSTER
+from clusters.scope import Principal, select_clusters
 from exports import formats
 from exports.api.throttle import OperatorExports
 from exports.dataset import Dataset
 from exports.datasets import energy, metrics, power
 from exports.streaming import download
 from exports.writers import render
-from infrastructure.api.common import CLUSTER
 from kcloud.api.params import reject_unknown
-from kcloud.principal import Principal, select_clusters
 from monitoring.services import grouping, timeseries
 from monitoring.services.metric_catalog import METRICS, RESOURCES
 

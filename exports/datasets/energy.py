@@ -14,8 +14,8 @@ from clusters.retention import check_start
 from exports.dataset import Batch, Column, Dataset, unit_of
 from exports.datasets.common import span_parameters
 from kcloud.timeutil import isoformat
-from monitoring.api.params import parse_energy_query
 from monitoring.api.serializers import EnergyRowSerializer
+from monitoring.params import parse_energy_query
 from monitoring.services import answers
 
 _KINDS = {"idle": "bool", "pue": "float"}

@@ -27,7 +27,7 @@ from exports.datasets.common import Batcher, check_points, span_parameters
 from kcloud.api.errors import BadParameter
 from kcloud.api.params import parse_choice, parse_time_range
 from kcloud.timeutil import isoformat
-from monitoring.api.params import MIN_STEP_SECONDS
+from monitoring.params import MIN_STEP_SECONDS
 from monitoring.services import metrics
 from monitoring.services.metric_catalog import RESOURCES
 

@@ -14,7 +14,7 @@ from clusters.retention import check_start
 from exports.dataset import Batch, Chart, Column, Dataset
 from exports.datasets.common import Batcher, check_points, span_parameters
 from kcloud.timeutil import from_unix, isoformat
-from monitoring.api.params import parse_series_query
+from monitoring.params import parse_series_query
 from monitoring.services import answers
 
 GROUP_FIELDS = {

@@ -11,9 +11,9 @@ import io
 
 from django.template.loader import render_to_string
 
-from accelerators.views.display import DASH, num
 from exports.report.chart import power_chart_png
 from exports.report.data import Report
+from kcloud.templatetags.display import DASH, num
 
 TIMES = "\u00d7"  # the multiplication sign, in Helvetica's WinAnsi set
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from hardware.services import SENSOR_TYPES, STATES
+from kcloud.api.serializers import RowSerializer
 
 
-class HardwareSensorSerializer(serializers.Serializer):
+class HardwareSensorSerializer(RowSerializer):
     """One IPMI sensor; ``state`` is the exporter's ``*_state`` (NaN → unknown), ``value`` null for NaN."""
 
     node = serializers.CharField()
@@ -21,14 +22,14 @@ class HardwareSensorSerializer(serializers.Serializer):
     sensor_type = serializers.CharField(allow_null=True)
 
 
-class HardwareStateCountsSerializer(serializers.Serializer):
+class HardwareStateCountsSerializer(RowSerializer):
     ok = serializers.IntegerField()
     warning = serializers.IntegerField()
     critical = serializers.IntegerField()
     unknown = serializers.IntegerField()
 
 
-class HardwareNodeSensorsSerializer(serializers.Serializer):
+class HardwareNodeSensorsSerializer(RowSerializer):
     node = serializers.CharField()
     cluster = serializers.CharField()
     worst_state = serializers.CharField(help_text="One of: " + ", ".join(STATES) + ".")
@@ -38,7 +39,7 @@ class HardwareNodeSensorsSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
 
 
-class HardwareNodePowerSerializer(serializers.Serializer):
+class HardwareNodePowerSerializer(RowSerializer):
     """PSU readings and DCMI wall power of one node (``dcmi_power_watts`` null without DCMI)."""
 
     node = serializers.CharField()
@@ -49,7 +50,7 @@ class HardwareNodePowerSerializer(serializers.Serializer):
     sensors = HardwareSensorSerializer(many=True)
 
 
-class HardwareSummarySerializer(serializers.Serializer):
+class HardwareSummarySerializer(RowSerializer):
     node = serializers.CharField()
     cluster = serializers.CharField()
     worst_state = serializers.CharField(help_text="One of: " + ", ".join(STATES) + ".")
@@ -60,7 +61,7 @@ class HardwareSummarySerializer(serializers.Serializer):
     dcmi_power_watts = serializers.FloatField(allow_null=True)
 
 
-class HardwareBmcSerializer(serializers.Serializer):
+class HardwareBmcSerializer(RowSerializer):
     node = serializers.CharField()
     cluster = serializers.CharField()
     manufacturer = serializers.CharField(allow_null=True)

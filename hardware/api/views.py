@@ -10,11 +10,14 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from clusters.api.base import CLUSTER
+from clusters.api.base import ClusterScopedView as ClusterScopedView
+from clusters.lookup import resolve_one
+from clusters.prometheus.cache import evaluation_time
 from hardware import services
 from hardware.api import serializers as s
-from infrastructure.api.common import CLUSTER, PAGE, TIME, DomainView, k8s_many, many, resolve_one
-from infrastructure.services.common import evaluation_time
-from kcloud.api.params import parse_k8s_name
+from kcloud.api.params import k8s_many, many, parse_k8s_name
+from kcloud.api.views import PAGE, TIME
 from kcloud.timeutil import from_unix
 
 BMC_FIELDS = ("manufacturer", "firmware_revision", "system_firmware_version", "bmc_url")
@@ -29,11 +32,11 @@ FILTERS = [
 ]
 
 
-class _IpmiView(DomainView):
+class _IpmiView(ClusterScopedView):
     allowed_params = ("cluster", "node", "time")
 
     def fetch(self):
-        nodes = k8s_many(self.request, "node")
+        nodes = k8s_many(self.request.query_params, "node")
         clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = services.ipmi_results(clusters, at)
         return results, services.all_nodes(results, nodes), at

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from kcloud.api.serializers import RowSerializer
+
 F = serializers.FloatField
 NULL = {"allow_null": True, "read_only": True}
 
@@ -12,14 +14,14 @@ def _float(source: str | None = None) -> serializers.FloatField:
     return F(source=source, **NULL) if source else F(**NULL)
 
 
-class InfraClusterOutcomeSerializer(serializers.Serializer):
+class InfraClusterOutcomeSerializer(RowSerializer):
     name = serializers.CharField()
     status = serializers.CharField(help_text="One of: ok, error.")
     error = serializers.CharField(allow_null=True)
     latency_ms = F(allow_null=True)
 
 
-class InfraNodeSerializer(serializers.Serializer):
+class InfraNodeSerializer(RowSerializer):
     """A node in the list."""
 
     name = serializers.CharField()
@@ -45,20 +47,20 @@ class InfraNodeSerializer(serializers.Serializer):
     measured_power_watts = _float("power.measured_power_watts")
 
 
-class InfraCpuPartSerializer(serializers.Serializer):
+class InfraCpuPartSerializer(RowSerializer):
     power_watts = _float()
     idle_watts = _float()
     pods_watts = _float()
     system_watts = _float()
 
 
-class InfraDramPartSerializer(serializers.Serializer):
+class InfraDramPartSerializer(RowSerializer):
     power_watts = _float()
     idle_watts = _float()
     pods_watts = _float()
 
 
-class InfraPowerBreakdownSerializer(serializers.Serializer):
+class InfraPowerBreakdownSerializer(RowSerializer):
     """A node's power now: ``power_watts`` = measured (DCMI) when present, else the components' sum."""
 
     power_watts = _float()
@@ -72,7 +74,7 @@ class InfraPowerBreakdownSerializer(serializers.Serializer):
     other_watts = _float()
 
 
-class InfraAllocationSerializer(serializers.Serializer):
+class InfraAllocationSerializer(RowSerializer):
     namespace = serializers.CharField()
     pod = serializers.CharField()
     container = serializers.CharField(allow_null=True)
@@ -82,7 +84,7 @@ class InfraAllocationSerializer(serializers.Serializer):
     cores = serializers.CharField(allow_null=True)
 
 
-class InfraNodeDeviceSerializer(serializers.Serializer):
+class InfraNodeDeviceSerializer(RowSerializer):
     """A GPU or NPU on a node (full details under /api/v1/accelerators)."""
 
     id = serializers.CharField(source="uuid")
@@ -92,7 +94,7 @@ class InfraNodeDeviceSerializer(serializers.Serializer):
     allocations = InfraAllocationSerializer(many=True)
 
 
-class InfraPodSerializer(serializers.Serializer):
+class InfraPodSerializer(RowSerializer):
     """A pod with its attributed power (see the API docs for the attribution rules)."""
 
     namespace = serializers.CharField()
@@ -126,7 +128,7 @@ class InfraNodeDetailSerializer(InfraNodeSerializer):
     timestamp = serializers.DateTimeField()
 
 
-class InfraContainerSerializer(serializers.Serializer):
+class InfraContainerSerializer(RowSerializer):
     namespace = serializers.CharField()
     pod = serializers.CharField()
     name = serializers.CharField()
@@ -155,7 +157,7 @@ class InfraPodDetailSerializer(InfraPodSerializer):
     timestamp = serializers.DateTimeField()
 
 
-class InfraVmSerializer(serializers.Serializer):
+class InfraVmSerializer(RowSerializer):
     """A VM; ``power_watts`` only when Kepler publishes VM series, else null."""
 
     id = serializers.CharField()
@@ -173,7 +175,7 @@ class InfraVmSerializer(serializers.Serializer):
     power_watts = _float()
 
 
-class InfraNodeSummarySerializer(serializers.Serializer):
+class InfraNodeSummarySerializer(RowSerializer):
     nodes = serializers.IntegerField()
     nodes_reporting_power = serializers.IntegerField()
     nodes_with_measured_power = serializers.IntegerField()
@@ -185,7 +187,7 @@ class InfraNodeSummarySerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
 
 
-class InfraNamespacePowerSerializer(serializers.Serializer):
+class InfraNamespacePowerSerializer(RowSerializer):
     cluster = serializers.CharField()
     namespace = serializers.CharField()
     pods = serializers.IntegerField()
@@ -196,7 +198,7 @@ class InfraNamespacePowerSerializer(serializers.Serializer):
     power_watts = F()
 
 
-class InfraPodSummarySerializer(serializers.Serializer):
+class InfraPodSummarySerializer(RowSerializer):
     pods = serializers.IntegerField()
     by_phase = serializers.DictField(child=serializers.IntegerField())
     power_watts = F()
@@ -206,7 +208,7 @@ class InfraPodSummarySerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
 
 
-class InfraSeriesPointSerializer(serializers.Serializer):
+class InfraSeriesPointSerializer(RowSerializer):
     timestamp = serializers.DateTimeField()
     power_watts = _float()
     cpu_power_watts = _float()
@@ -216,7 +218,7 @@ class InfraSeriesPointSerializer(serializers.Serializer):
     measured_power_watts = _float()
 
 
-class InfraWindowSerializer(serializers.Serializer):
+class InfraWindowSerializer(RowSerializer):
     window_seconds = serializers.IntegerField()
     step_seconds = serializers.IntegerField()
     start = serializers.DateTimeField()
@@ -230,7 +232,7 @@ class InfraWindowSerializer(serializers.Serializer):
     series = InfraSeriesPointSerializer(many=True)
 
 
-class InfraNodePowerSerializer(serializers.Serializer):
+class InfraNodePowerSerializer(RowSerializer):
     node = serializers.CharField()
     cluster = serializers.CharField()
     timestamp = serializers.DateTimeField()
@@ -238,7 +240,7 @@ class InfraNodePowerSerializer(serializers.Serializer):
     window = InfraWindowSerializer()
 
 
-class InfraNodeMetricsSerializer(serializers.Serializer):
+class InfraNodeMetricsSerializer(RowSerializer):
     node = serializers.CharField()
     cluster = serializers.CharField()
     timestamp = serializers.DateTimeField()
@@ -251,7 +253,7 @@ class InfraNodeMetricsSerializer(serializers.Serializer):
     load15 = _float()
 
 
-class InfraPodWindowSerializer(serializers.Serializer):
+class InfraPodWindowSerializer(RowSerializer):
     window_seconds = serializers.IntegerField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
@@ -260,7 +262,7 @@ class InfraPodWindowSerializer(serializers.Serializer):
     avg_power_watts = _float()
 
 
-class InfraPodPowerSerializer(serializers.Serializer):
+class InfraPodPowerSerializer(RowSerializer):
     namespace = serializers.CharField()
     name = serializers.CharField()
     cluster = serializers.CharField()
@@ -269,3 +271,77 @@ class InfraPodPowerSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
     now = serializers.DictField(child=F(allow_null=True))
     window = InfraPodWindowSerializer()
+
+
+# -- /clusters/{name}/topology --------------------------------------------------------------
+_NULL = {"allow_null": True, "read_only": True}
+
+
+class TopologyVertexSerializer(RowSerializer):
+    """One vertex of ``/clusters/{name}/topology``; fields that do not apply to its kind are null."""
+
+    id = serializers.CharField(help_text="Unique in the graph: '<kind>:<name>' (pods 'pod:<namespace>/<name>').")
+    kind = serializers.ChoiceField(choices=("node", "gpu", "mig", "npu", "partition", "pod"))
+    label = serializers.CharField()
+    parent = serializers.CharField(help_text="The vertex this one hangs on (node, or the physical device).", **_NULL)
+    name = serializers.CharField(help_text="Node/pod name, device UUID, MIG instance id, partition cores.", **_NULL)
+    namespace = serializers.CharField(**_NULL)
+    node = serializers.CharField(**_NULL)
+    vendor = serializers.CharField(**_NULL)
+    model = serializers.CharField(**_NULL)
+    index = serializers.IntegerField(**_NULL)
+    status = serializers.CharField(
+        help_text="node: ready|not_ready|unknown; device: active|idle|unavailable; pod: its phase.", **_NULL
+    )
+    utilization_percent = serializers.FloatField(**_NULL)
+    temperature_celsius = serializers.FloatField(**_NULL)
+    power_watts = serializers.FloatField(
+        help_text="node: IT power; gpu/npu: device power; mig/partition: the device's power x power_share "
+        "(a part of the parent's, never added to it); pod: attributed power. Null = not reported.",
+        **_NULL,
+    )
+    power_share = serializers.FloatField(help_text="mig: slices / 7; partition: cores / card cores.", **_NULL)
+    profile = serializers.CharField(help_text="MIG profile, e.g. 3g.40gb.", **_NULL)
+    cores = serializers.CharField(help_text="NPU partition cores, e.g. 0-3.", **_NULL)
+
+
+class TopologyEdgeSerializer(RowSerializer):
+    """A directed edge of the topology graph."""
+
+    source = serializers.CharField()
+    target = serializers.CharField()
+    kind = serializers.ChoiceField(choices=("hosts", "contains", "allocated_to"))
+    share = serializers.FloatField(help_text="allocated_to: the pod's share of the source's power.", **_NULL)
+
+
+class TopologyTotalsSerializer(RowSerializer):
+    """Counts per vertex kind and power per level (each physical thing once)."""
+
+    counts = serializers.DictField(child=serializers.IntegerField())
+    edges = serializers.IntegerField()
+    nodes_power_watts = serializers.FloatField(help_text="Sum of the node vertices: the IT power shown.", **_NULL)
+    gpu_power_watts = serializers.FloatField(help_text="Sum of physical GPUs (MIG instances not added).", **_NULL)
+    npu_power_watts = serializers.FloatField(help_text="Sum of NPU cards (partitions not added).", **_NULL)
+    pods_power_watts = serializers.FloatField(help_text="Sum of the pods' attributed power.", **_NULL)
+
+
+class TopologyOutcomeSerializer(RowSerializer):
+    name = serializers.CharField()
+    status = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+    latency_ms = serializers.FloatField(allow_null=True)
+
+
+class TopologySerializer(RowSerializer):
+    """``/clusters/{name}/topology``: the graph, or ``status: error`` with null lists when the cluster is down."""
+
+    cluster = serializers.CharField()
+    node = serializers.CharField(help_text="The ?node= filter, if any.", **_NULL)
+    status = serializers.CharField(help_text="ok, or error when the cluster's Prometheus did not answer.")
+    error = serializers.CharField(**_NULL)
+    partial = serializers.BooleanField()
+    timestamp = serializers.CharField(help_text="The instant every value describes (ISO 8601 UTC).", **_NULL)
+    clusters = TopologyOutcomeSerializer(many=True)
+    totals = TopologyTotalsSerializer(allow_null=True)
+    nodes = TopologyVertexSerializer(many=True, allow_null=True, help_text="Graph vertices (not only k8s nodes).")
+    edges = TopologyEdgeSerializer(many=True, allow_null=True)

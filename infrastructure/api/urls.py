@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from infrastructure.api import views
+from infrastructure.api import topology, views
 
 urlpatterns = [
     path("infrastructure/nodes", views.NodeListView.as_view(), name="api-infrastructure-nodes"),
@@ -34,4 +34,6 @@ urlpatterns = [
     ),
     path("infrastructure/vms", views.VmListView.as_view(), name="api-infrastructure-vms"),
     path("infrastructure/vms/<str:id>", views.VmDetailView.as_view(), name="api-infrastructure-vm"),
+    # The graph of a cluster's nodes, devices and pods: under the cluster's path, built from this domain's snapshot.
+    path("clusters/<str:name>/topology", topology.ClusterTopologyView.as_view(), name="api-clusters-topology"),
 ]

@@ -25,13 +25,19 @@ import re
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from clusters.api.base import CLUSTER
+from clusters.api.base import ClusterScopedView as ClusterScopedView
+from clusters.lookup import lookup, resolve_one
+from clusters.prometheus.cache import evaluation_time
 from infrastructure.api import serializers as s
-from infrastructure.api.common import CLUSTER, ORDERING, PAGE, TIME, WINDOW, DomainView, k8s_many, many, resolve_one
 from infrastructure.services import common, nodes, pods, vms
+from infrastructure.services.snapshot import NODE_STATUSES as STATUSES
 from infrastructure.services.snapshot import PHASES
 from kcloud.api.errors import BadParameter, NotFound
 from kcloud.api.params import (
     choose_step,
+    k8s_many,
+    many,
     order_rows,
     parse_bool,
     parse_choice,
@@ -39,23 +45,13 @@ from kcloud.api.params import (
     parse_float,
     parse_k8s_name,
     parse_ordering,
+    parse_top,
 )
+from kcloud.api.views import ORDERING, PAGE, TIME, TOP, WINDOW
 from kcloud.timeutil import from_unix
 
 DOC = (__doc__ or "").partition("\n\n")[2]
-STATUSES = ("ready", "not_ready", "unknown")
 MIN_WINDOW, DEFAULT_WINDOW = 300, "1h"
-_TOP = OpenApiParameter("top", int, description="How many top entries (1-100, default 10).")
-
-
-def _top(request) -> int:
-    raw = request.query_params.get("top")
-    value = parse_float("top", raw, minimum=1)
-    if value is None:
-        return 10
-    if value != int(value) or value > 100:
-        raise BadParameter("top", "must be an integer from 1 to 100.")
-    return int(value)
 
 
 def _window(request) -> int:
@@ -63,7 +59,7 @@ def _window(request) -> int:
 
 
 # -- nodes ---------------------------------------------------------------------------------
-class NodeListView(DomainView):
+class NodeListView(ClusterScopedView):
     """Every node with its inventory and power now."""
 
     serializer_class = s.InfraNodeSerializer
@@ -95,23 +91,23 @@ class NodeListView(DomainView):
             has_npu=parse_bool("has_npu", q.get("has_npu")),
         )
         ordering = parse_ordering(q.get("ordering"), nodes.NODE_ORDERING)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = common.snapshots(clusters, at)
         rows = order_rows(nodes.list_nodes(results, filters), ordering, key=nodes.node_value)
         return self.page(rows, s.InfraNodeSerializer, results, at)
 
 
-class NodeSummaryView(DomainView):
+class NodeSummaryView(ClusterScopedView):
     """Counts by status and role, total power and its parts, top nodes by power."""
 
     serializer_class = s.InfraNodeSummarySerializer
     allowed_params = ("cluster", "time", "top")
 
-    @extend_schema(parameters=[CLUSTER, TIME, _TOP])
+    @extend_schema(parameters=[CLUSTER, TIME, TOP])
     def get(self, request):
         self.check_params()
-        top = _top(request)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        top = parse_top(request.query_params.get("top"))
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = common.snapshots(clusters, at)
         body = nodes.summarize_nodes(nodes.list_nodes(results, nodes.NodeFilters()), top)
         body["clusters"] = [r.outcome() for r in results]
@@ -132,14 +128,14 @@ class _NodeDetail:
         return getattr(self._node, name)
 
 
-class _NodeView(DomainView):
+class _NodeView(ClusterScopedView):
     allowed_params = ("cluster", "time")
 
     def find(self, name: str):
         """(cluster row, snapshot, node) for ``name`` (validated before any PromQL)."""
         parse_k8s_name("name", name)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
-        found = common.lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
+        found = lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
         result, node = resolve_one(found.found, found.failed, what="node", name=name)
         return result.cluster, result.value, node, at
 
@@ -207,14 +203,14 @@ class NodeMetricsView(_NodeView):
 
 
 # -- pods ----------------------------------------------------------------------------------
-def _pod_filters(view: DomainView) -> pods.PodFilters:
+def _pod_filters(view: ClusterScopedView) -> pods.PodFilters:
     q = view.request.query_params
     return pods.PodFilters(
-        namespaces=k8s_many(view.request, "namespace", label=True),
-        nodes=k8s_many(view.request, "node"),
+        namespaces=k8s_many(view.request.query_params, "namespace", label=True),
+        nodes=k8s_many(view.request.query_params, "node"),
         phases=many("phase", PHASES, q.getlist("phase")),
         min_power_watts=parse_float("min_power_watts", q.get("min_power_watts"), minimum=0),
-        pods=k8s_many(view.request, "pod") if "pod" in view.allowed_params else (),
+        pods=k8s_many(view.request.query_params, "pod") if "pod" in view.allowed_params else (),
     )
 
 
@@ -227,7 +223,7 @@ POD_FILTERS = [
 ]
 
 
-class PodListView(DomainView):
+class PodListView(ClusterScopedView):
     """Every pod with its attributed power and usage."""
 
     serializer_class = s.InfraPodSerializer
@@ -243,24 +239,24 @@ class PodListView(DomainView):
         self.check_params()
         filters = _pod_filters(self)
         ordering = parse_ordering(request.query_params.get("ordering"), pods.POD_ORDERING)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = common.snapshots(clusters, at)
         rows = order_rows(pods.list_pods(results, filters), ordering)
         return self.page(rows, s.InfraPodSerializer, results, at)
 
 
-class PodSummaryView(DomainView):
+class PodSummaryView(ClusterScopedView):
     """Counts by phase, power by namespace, top pods by power."""
 
     serializer_class = s.InfraPodSummarySerializer
     allowed_params = ("cluster", "namespace", "time", "top")
 
-    @extend_schema(parameters=[CLUSTER, OpenApiParameter("namespace", str, many=True), TIME, _TOP])
+    @extend_schema(parameters=[CLUSTER, OpenApiParameter("namespace", str, many=True), TIME, TOP])
     def get(self, request):
         self.check_params()
-        top = _top(request)
-        filters = pods.PodFilters(namespaces=k8s_many(request, "namespace", label=True))
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        top = parse_top(request.query_params.get("top"))
+        filters = pods.PodFilters(namespaces=k8s_many(request.query_params, "namespace", label=True))
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = common.snapshots(clusters, at)
         body = pods.summarize_pods(pods.list_pods(results, filters), top)
         body["clusters"] = [r.outcome() for r in results]
@@ -268,16 +264,16 @@ class PodSummaryView(DomainView):
         return Response(s.InfraPodSummarySerializer(body).data)
 
 
-class _PodView(DomainView):
+class _PodView(ClusterScopedView):
     allowed_params = ("cluster", "time")
 
     def find_pod(self, namespace: str, name: str):
         """(cluster row, container snapshot, pod) for ``namespace/name`` (validated first)."""
         parse_k8s_name("namespace", namespace, label=True)
         parse_k8s_name("name", name)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = pods.container_snapshots(clusters, at)
-        found = common.lookup(results, lambda cs: cs.snapshot.pods.get((namespace, name)))
+        found = lookup(results, lambda cs: cs.snapshot.pods.get((namespace, name)))
         result, pod = resolve_one(found.found, found.failed, what="pod", name=f"{namespace}/{name}")
         return result.cluster, result.value, pod, at
 
@@ -333,7 +329,7 @@ class PodPowerView(_PodView):
 
 
 # -- containers ----------------------------------------------------------------------------
-class ContainerListView(DomainView):
+class ContainerListView(ClusterScopedView):
     """Every container: cAdvisor usage and Kepler power (GPU/NPU by allocation)."""
 
     serializer_class = s.InfraContainerSerializer
@@ -349,7 +345,7 @@ class ContainerListView(DomainView):
         self.check_params()
         filters = _pod_filters(self)
         ordering = parse_ordering(request.query_params.get("ordering"), pods.CONTAINER_ORDERING)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = pods.container_snapshots(clusters, at)
         rows = order_rows(pods.list_containers(results, filters), ordering)
         return self.page(rows, s.InfraContainerSerializer, results, at)
@@ -379,7 +375,7 @@ def parse_vm_id(value: str) -> str:
     return value
 
 
-class VmListView(DomainView):
+class VmListView(ClusterScopedView):
     """Every VM (libvirt + OpenStack exporters) with its host node."""
 
     serializer_class = s.InfraVmSerializer
@@ -399,12 +395,12 @@ class VmListView(DomainView):
     )
     def get(self, request):
         self.check_params()
-        hosts = k8s_many(request, "host")
+        hosts = k8s_many(request.query_params, "host")
         state = request.query_params.get("state") or None
         if state is not None:
             parse_k8s_name("state", state.lower(), label=True)
         ordering = parse_ordering(request.query_params.get("ordering"), vms.VM_ORDERING)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = vms.vm_results(clusters, at)
         rows = [
             vm
@@ -416,7 +412,7 @@ class VmListView(DomainView):
         return self.page(order_rows(rows, ordering), s.InfraVmSerializer, results, at)
 
 
-class VmDetailView(DomainView):
+class VmDetailView(ClusterScopedView):
     """One VM by Nova id (or libvirt domain name)."""
 
     serializer_class = s.InfraVmSerializer
@@ -426,7 +422,7 @@ class VmDetailView(DomainView):
     def get(self, request, id: str):
         self.check_params()
         vm_id = parse_vm_id(id)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         results = vms.vm_results(clusters, at)
         found = [(r, vm) for r in results if r.ok for vm in r.value if vm_id in (vm.id, vm.domain)]
         _result, vm = resolve_one(found, [r for r in results if not r.ok], what="vm", name=vm_id)

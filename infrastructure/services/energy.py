@@ -31,7 +31,7 @@ from clusters import placement as P
 from clusters.prometheus.cache import SUMMARY, cached_query
 from clusters.prometheus.promql import TAG
 from infrastructure import nodepower, queries
-from infrastructure.queries import zone_of
+from infrastructure.kepler import zone_of
 
 PARTS = ("cpu", "dram", "gpu", "npu")
 _ZONE_PART = {"package": "cpu", "dram": "dram"}

@@ -210,7 +210,7 @@ def pod_window(cluster: Any, pod: Pod, at: float, window_seconds: int, gpu_share
     ``gpu_shares``/``npu_shares`` map device id -> the pod's share of it (its
     allocations now; an allocation that changed within the window is not seen).
     """
-    from kcloud.api.params import promql_duration
+    from clusters.prometheus.promql import promql_duration
 
     window = promql_duration(window_seconds)
     expr = queries.pod_energy(cluster.scope, pod.namespace, pod.name, window, sorted(gpu_shares), sorted(npu_shares))

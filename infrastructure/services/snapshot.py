@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 MIB = 1024.0 * 1024.0
 READY_STATUS = {"true": "ready", "false": "not_ready", "unknown": "unknown"}
+NODE_STATUSES = ("ready", "not_ready", "unknown")
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 
 

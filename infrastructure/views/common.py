@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accelerators.views.display import DASH, num
 from infrastructure.services.snapshot import NodePower
 from kcloud.api.errors import ApiError, BadParameter
+from kcloud.templatetags.display import DASH, num
 
 PAGE_SIZE = 50
 
@@ -23,22 +23,6 @@ POWER_PARTS = (
     ("other", "Other (wall - parts)"),
     ("idle", "Idle (CPU + DRAM)"),
 )
-
-
-def values(request: HttpRequest, name: str) -> list[str]:
-    """Non-empty values of a GET parameter (an empty form field means "any", not an invalid value)."""
-    return [v.strip() for v in request.GET.getlist(name) if v.strip()]
-
-
-def first(request: HttpRequest, name: str) -> str | None:
-    found = values(request, name)
-    return found[0] if found else None
-
-
-def down_summary(results: Sequence[Any]) -> dict:
-    """The shape ``clusters/_down_notice.html`` expects, from fan-out results."""
-    down = [{"name": r.cluster.name, "last_error": r.error} for r in results if not r.ok]
-    return {"total": len(results), "down": down}
 
 
 def _minus(total: float | None, part: float | None) -> float | None:
@@ -99,4 +83,4 @@ def unavailable(
     return render(request, "infrastructure/unavailable.html", context, status=status)
 
 
-__all__ = ["DASH", "PAGE_SIZE", "POWER_PARTS", "down_summary", "first", "power_bar", "unavailable", "values"]
+__all__ = ["DASH", "PAGE_SIZE", "POWER_PARTS", "power_bar", "unavailable"]

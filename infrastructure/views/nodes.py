@@ -10,30 +10,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, model_label, num, vendor_label, with_unit
-from accelerators.views.lists import Column, headers
+from clusters.lookup import lookup, resolve_one
+from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.errors import PrometheusError
-from clusters.prometheus.fanout import fan_out
+from clusters.prometheus.fanout import down_summary, fan_out
+from clusters.scope import Principal, select_clusters
 from hardware import services as hardware
-from infrastructure.api.common import resolve_one
-from infrastructure.api.views import STATUSES
+from hardware.presentation import sensor_rows
 from infrastructure.services import common, nodes
+from infrastructure.services.snapshot import NODE_STATUSES as STATUSES
 from infrastructure.services.snapshot import Node, Pod
-from infrastructure.views.common import (
-    PAGE_SIZE,
-    POWER_PARTS,
-    down_summary,
-    first,
-    largest_power,
-    power_bar,
-    unavailable,
-    values,
-)
-from infrastructure.views.sensors import sensor_rows
+from infrastructure.views.common import PAGE_SIZE, POWER_PARTS, largest_power, power_bar, unavailable
 from kcloud.api.errors import ApiError
 from kcloud.api.params import choose_step, order_rows, parse_bool, parse_choice, parse_k8s_name, parse_ordering
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, model_label, num, vendor_label, with_unit
 from kcloud.timeutil import from_unix
+from kcloud.web import Column, first, headers, values
 
 DAY_SECONDS = 24 * 3600
 NODE_COLUMNS = (
@@ -117,7 +109,7 @@ def node_list(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context.update(error=str(exc.detail), headers=headers(NODE_COLUMNS, None))
         return render(request, "infrastructure/node_list.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     results = common.snapshots(clusters, at)
     every = nodes.list_nodes(results, nodes.NodeFilters())
     rows = order_rows(nodes.list_nodes(results, filters), ordering, key=nodes.node_value)
@@ -255,8 +247,8 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
     try:
         parse_k8s_name("name", name)
         clusters = select_clusters(Principal.from_request(request), values(request, "cluster"))
-        at = common.evaluation_time(None)
-        found = common.lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
+        at = evaluation_time(None)
+        found = lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
         result, node = resolve_one(found.found, found.failed, what="node", name=name)
     except ApiError as exc:
         return unavailable(request, exc, kind="Node", name=name, back_url=back, back_label="All nodes")

@@ -8,25 +8,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, num, with_unit
-from accelerators.views.lists import Column, headers
+from clusters.lookup import lookup, resolve_one
+from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.errors import PrometheusError
-from infrastructure.api.common import resolve_one
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from infrastructure.services import common, pods
 from infrastructure.services.snapshot import PHASES
-from infrastructure.views.common import PAGE_SIZE, down_summary, first, unavailable, values
+from infrastructure.views.common import PAGE_SIZE, unavailable
 from infrastructure.views.nodes import node_url, pod_row
 from kcloud.api.errors import ApiError
-from kcloud.api.params import (
-    order_rows,
-    parse_choice,
-    parse_float,
-    parse_k8s_name,
-    parse_k8s_names,
-    parse_ordering,
-)
-from kcloud.principal import Principal, select_clusters
+from kcloud.api.params import order_rows, parse_choice, parse_float, parse_k8s_name, parse_k8s_names, parse_ordering
+from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
+from kcloud.web import Column, first, headers, values
 
 DEFAULT_ORDERING = "-power_watts"  # the list answers "who draws the most" first
 POD_COLUMNS = (
@@ -82,7 +77,7 @@ def pod_list(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context.update(error=str(exc.detail), headers=headers(POD_COLUMNS, None))
         return render(request, "infrastructure/pod_list.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     results = common.snapshots(clusters, at)
     every = pods.list_pods(results, pods.PodFilters())
     rows = order_rows(pods.list_pods(results, filters), ordering)
@@ -157,9 +152,9 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
         parse_k8s_name("namespace", namespace, label=True)
         parse_k8s_name("name", name)
         clusters = select_clusters(Principal.from_request(request), values(request, "cluster"))
-        at = common.evaluation_time(None)
+        at = evaluation_time(None)
         results = pods.container_snapshots(clusters, at)
-        found = common.lookup(results, lambda cs: cs.snapshot.pods.get((namespace, name)))
+        found = lookup(results, lambda cs: cs.snapshot.pods.get((namespace, name)))
         result, pod = resolve_one(found.found, found.failed, what="pod", name=f"{namespace}/{name}")
     except ApiError as exc:
         label = f"{namespace}/{name}"

@@ -7,15 +7,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accelerators.views.display import DASH, num
-from accelerators.views.lists import Column, headers
-from infrastructure.services import common, vms
-from infrastructure.views.common import PAGE_SIZE, down_summary, first, values
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
+from infrastructure.services import vms
+from infrastructure.views.common import PAGE_SIZE
 from infrastructure.views.nodes import node_url
 from kcloud.api.errors import ApiError
 from kcloud.api.params import order_rows, parse_k8s_name, parse_k8s_names, parse_ordering
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, num
 from kcloud.timeutil import from_unix
+from kcloud.web import Column, first, headers, values
 
 VM_COLUMNS = (
     Column("VM", "name"),
@@ -55,7 +57,7 @@ def vm_list(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context.update(error=str(exc.detail), headers=headers(VM_COLUMNS, None))
         return render(request, "infrastructure/vm_list.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     results = vms.vm_results(clusters, at)
     every = [vm for r in results if r.ok for vm in r.value]
     rows = [vm for vm in every if (not hosts or vm.host in hosts) and (state is None or vm.state == state)]

@@ -4,6 +4,9 @@ DRF's own handler runs first (it sets ``WWW-Authenticate`` and ``Retry-After``);
 we then reshape its body. Errors from the Prometheus adapter map to 502/503/504.
 Anything unexpected is logged with its traceback and answered as a bare 500
 envelope: a client never sees a stack trace.
+
+The adapter's errors reach this handler as :class:`UpstreamError` (the
+Prometheus errors subclass it), so the plumbing does not import the adapter.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clusters.prometheus.errors import PrometheusError
 from kcloud import audience
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,20 @@ class ApiError(exceptions.APIException):
         self.status_code = status_code
         self.error_code = code
         self.details = details or {}
+
+
+class UpstreamError(Exception):
+    """A service we depend on failed; the API answers with its ``http_status`` and ``code``."""
+
+    code = "upstream_error"
+    http_status = 502
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> dict:
+        return {}
 
 
 class BadParameter(ApiError):
@@ -78,8 +94,8 @@ _DRF_CODES = {
 
 def exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``: every error leaves in the same envelope."""
-    if isinstance(exc, PrometheusError):
-        logger.warning("prometheus error: %s", exc)
+    if isinstance(exc, UpstreamError):
+        logger.warning("upstream error: %s", exc)
         message = audience.error_text(exc.message, exc.code)
         return Response(envelope(exc.code, message, exc.details()), status=exc.http_status)
     if isinstance(exc, Http404):

@@ -90,20 +90,3 @@ class KCloudPagination(PageNumberPagination):
         base["properties"]["warnings"] = WARNINGS_SCHEMA
         base["properties"]["timestamp"] = {"type": "string", "format": "date-time"}
         return base
-
-
-def paginated(
-    view, rows: Sequence, clusters: Sequence[dict], *, extra: dict | None = None, warnings: Sequence[dict] = ()
-) -> Response:
-    """Paginate already-computed rows (plain dicts) with the list envelope.
-
-    ``view`` is the DRF view (its ``paginator`` and ``request`` are used);
-    ``clusters`` the per-cluster outcomes of the fan-out; ``extra`` adds
-    top-level keys next to ``results`` (e.g. ``totals``).
-    """
-    paginator = view.paginator
-    page = paginator.paginate_queryset(list(rows), view.request, view=view)
-    response = paginator.get_paginated_response(page, clusters=clusters, warnings=warnings)
-    if extra:
-        response.data.update(extra)
-    return response

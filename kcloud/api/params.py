@@ -31,7 +31,6 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 # Namespaces and cluster slugs: DNS-1123 label.
 _K8S_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,63}$")
 # Container names: DNS-1123 label too, but we also accept "" (pod cgroup) explicitly elsewhere.
 _UUID_RE = re.compile(r"^(GPU-|MIG-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -48,14 +47,6 @@ def parse_duration(name: str, value: str | None, *, default: str | None = None, 
     if seconds > MAX_WINDOW.total_seconds():
         raise BadParameter(name, f"must be at most {MAX_WINDOW.days} days.")
     return seconds
-
-
-def promql_duration(seconds: int) -> str:
-    """Seconds → the shortest exact PromQL duration (``3600`` → ``1h``)."""
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def parse_time(name: str, value: str | None, *, default: datetime | None = None) -> datetime:
@@ -77,6 +68,20 @@ def parse_time(name: str, value: str | None, *, default: datetime | None = None)
     if not math.isfinite(seconds) or not 0 <= seconds < 4_102_444_800:  # before 2100
         raise BadParameter(name, "is out of range.")
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+# How far ahead of our clock a caller's "now" may be (clock skew), before ``time`` is "in the future".
+CLOCK_SKEW_SECONDS = 60
+
+
+def parse_instant(name: str, value: str | None) -> datetime | None:
+    """An optional evaluation instant: None when absent, 400 when it lies in the future."""
+    if not value:
+        return None
+    at = parse_time(name, value)
+    if at > utcnow() + timedelta(seconds=CLOCK_SKEW_SECONDS):
+        raise BadParameter(name, "is in the future.")
+    return at
 
 
 @dataclass(frozen=True)
@@ -209,11 +214,19 @@ def parse_k8s_names(name: str, values: Iterable[str], *, label: bool = False) ->
     return list(seen)
 
 
-def parse_slug(name: str, value: str) -> str:
-    """A cluster name or other slug."""
-    if not isinstance(value, str) or not _SLUG_RE.match(value):
-        raise BadParameter(name, f"{value!r} is not a valid name (letters, digits, '-', '_').")
-    return value
+def parse_top(value: str | None, *, default: int = 10, maximum: int = 100) -> int:
+    """``top``: how many entries of a ranking (1 to ``maximum``)."""
+    return parse_int("top", value, minimum=1, maximum=maximum, default=default)
+
+
+def many(name: str, choices: Sequence[str], values: Iterable[str]) -> tuple[str, ...]:
+    """Repeated choice parameter (``?phase=Running&phase=Pending``), duplicates dropped."""
+    return tuple(dict.fromkeys(parse_choice(name, v, choices) for v in values if v != ""))
+
+
+def k8s_many(params: Mapping, name: str, *, label: bool = False) -> tuple[str, ...]:
+    """Repeated Kubernetes-name filter, each value validated before any PromQL."""
+    return tuple(parse_k8s_names(name, [v for v in params.getlist(name) if v != ""], label=label))
 
 
 def parse_uuid(name: str, value: str) -> str:

@@ -45,7 +45,7 @@ def schema_path(route: str) -> str:
     return "/" + _CONVERTER.sub(r"{\1}", route)
 
 
-def query_fields(request: Any) -> list[dict]:
+def query_fields(request: Any, view: Any = None) -> list[dict]:
     """The endpoint's query parameters as form fields, each with its current value(s)."""
     match = getattr(request, "resolver_match", None)
     if match is None:
@@ -60,15 +60,15 @@ def query_fields(request: Any) -> list[dict]:
         field = _field(param, request.query_params.getlist(param["name"]))
         if field["name"] == "cluster" and not field["choices"]:
             # The schema cannot list clusters; the caller's scope can.
-            field.update(widget="select", multiple=True, choices=_visible_cluster_names(request))
+            field.update(widget="select", multiple=True, choices=_visible_cluster_names(view))
         fields.append(field)
     return fields
 
 
-def _visible_cluster_names(request: Any) -> list[str]:
-    from kcloud.principal import Principal
-
-    return [c.name for c in Principal.from_request(request).visible_clusters()]
+def _visible_cluster_names(view: Any) -> list[str]:
+    # Views over clusters say which ones the caller may see; the plumbing does not know the registry.
+    names = getattr(view, "visible_cluster_names", None)
+    return list(names()) if callable(names) else []
 
 
 def _field(param: dict, current: list[str]) -> dict:
@@ -106,7 +106,7 @@ class KCloudBrowsableAPIRenderer(BrowsableAPIRenderer):
 
     def get_filter_form(self, data, view, request):
         try:
-            fields = query_fields(request)
+            fields = query_fields(request, view)
         except Exception:  # the form is a convenience: a schema problem must not cost the page
             logger.exception("could not build the filter form for %s", request.path)
             return None

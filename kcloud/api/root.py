@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from kcloud.version import API_VERSION, __version__
 
-# (domain, url name, description); a domain appears once its issue has landed.
+# (domain, url name, description).
 DOMAINS = [
     ("clusters", "api-clusters-list", "Registered clusters and their health."),
     ("infrastructure", "api-infrastructure-nodes", "Nodes, pods, containers and VMs with their power parts."),

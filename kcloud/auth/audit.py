@@ -182,19 +182,27 @@ def _named(model_path: str, attr: str) -> Callable[[set], list]:
     return names
 
 
+def track(model: type, kind: str) -> None:
+    """Record creation, changes and deletion of ``model``'s rows as ``<kind>.created`` etc.
+
+    Apps register their own models from ``AppConfig.ready`` (the cluster registry
+    does), so this module need not know them.
+    """
+    pre_save.connect(_remember, sender=model, dispatch_uid=f"audit-pre-{kind}")
+    post_save.connect(_saved(kind), sender=model, dispatch_uid=f"audit-save-{kind}", weak=False)
+    post_delete.connect(_deleted(kind), sender=model, dispatch_uid=f"audit-delete-{kind}", weak=False)
+
+
 def connect() -> None:
-    """Connect the signal handlers (``AppConfig.ready``)."""
+    """Connect the signal handlers of the access models (``AppConfig.ready``)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from clusters.models import Cluster
     from kcloud.auth.models import ApiToken, ClusterScope
 
     user_model = get_user_model()
-    for model, kind in ((Cluster, "cluster"), (ApiToken, "token"), (ClusterScope, "scope")):
-        pre_save.connect(_remember, sender=model, dispatch_uid=f"audit-pre-{kind}")
-        post_save.connect(_saved(kind), sender=model, dispatch_uid=f"audit-save-{kind}", weak=False)
-        post_delete.connect(_deleted(kind), sender=model, dispatch_uid=f"audit-delete-{kind}", weak=False)
+    track(ApiToken, "token")
+    track(ClusterScope, "scope")
     m2m_changed.connect(
         _members("user.roles_changed", _named("auth.Group", "name")),
         sender=user_model.groups.through,

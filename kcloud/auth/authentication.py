@@ -33,7 +33,7 @@ class ApiTokenAuthentication(BaseAuthentication):
     """Authenticate with an :class:`~kcloud.auth.models.ApiToken`.
 
     On success ``request.user`` is the token's owner and ``request.auth`` the
-    token itself, which is how scoping code (``kcloud.principal``) learns that
+    token itself, which is how scoping code (``clusters.scope``) learns that
     the request is limited to the token's clusters.
     """
 

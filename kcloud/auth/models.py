@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -21,9 +20,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kcloud.auth import keys
-
-if TYPE_CHECKING:
-    from clusters.models import Cluster
 
 #: ``last_used_at`` is a hint for humans ("is this token still in use?"), not an
 #: audit log: writing it on every request would turn every read into a write.
@@ -118,7 +114,7 @@ class ApiToken(models.Model):
         cls,
         owner,
         name: str,
-        clusters: Iterable[Cluster] = (),
+        clusters: Iterable[models.Model] = (),  # Cluster rows
         expires_days: int | None = None,
         all_clusters: bool | None = None,
     ) -> tuple[ApiToken, str]:

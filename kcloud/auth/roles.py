@@ -9,7 +9,7 @@ admin      also the cluster registry, API tokens, users, groups and the audit
 
 Superusers are admins. A role says *what* a person may do; *which clusters* comes
 from their groups' cluster scopes (:class:`~kcloud.auth.models.ClusterScope`),
-applied in one place, :mod:`kcloud.principal`. The groups are (re)made after every
+applied in one place, :mod:`clusters.scope`. The groups are (re)made after every
 ``migrate`` (:func:`ensure_roles`), so a deployment cannot lose them.
 """
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from kcloud.api.serializers import RowSerializer
+
 NULL = {"allow_null": True, "read_only": True}
 
 
@@ -18,7 +20,7 @@ def _str(help_text: str = "") -> serializers.CharField:
 PUE_SOURCE = "measured (facility power query), configured (design PUE) or unavailable."
 
 
-class EnergyRowSerializer(serializers.Serializer):
+class EnergyRowSerializer(RowSerializer):
     """One group of ``/monitoring/energy``; the group is named under its own key."""
 
     cluster = serializers.CharField()
@@ -44,7 +46,7 @@ class EnergyRowSerializer(serializers.Serializer):
         return {k: v for k, v in data.items() if k in instance}
 
 
-class BreakdownRowSerializer(serializers.Serializer):
+class BreakdownRowSerializer(RowSerializer):
     """One row of ``/monitoring/power/breakdown``: a group, ``idle`` or ``unattributed``."""
 
     cluster = _str()
@@ -64,13 +66,13 @@ class BreakdownRowSerializer(serializers.Serializer):
         return {k: v for k, v in data.items() if k in instance}
 
 
-class ResourceTypeSerializer(serializers.Serializer):
+class ResourceTypeSerializer(RowSerializer):
     resource_type = serializers.CharField(help_text="gpu, npu, cpu, dram or other.")
     power_watts = _float()
     share_percent = _float()
 
 
-class ClusterPowerSerializer(serializers.Serializer):
+class ClusterPowerSerializer(RowSerializer):
     """One cluster's power now."""
 
     cluster = serializers.CharField()
@@ -92,14 +94,14 @@ class ClusterPowerSerializer(serializers.Serializer):
     currency = _str()
 
 
-class OutcomeSerializer(serializers.Serializer):
+class OutcomeSerializer(RowSerializer):
     name = serializers.CharField()
     status = serializers.CharField(help_text="ok or error.")
     error = _str()
     latency_ms = _float()
 
 
-class WarningSerializer(serializers.Serializer):
+class WarningSerializer(RowSerializer):
     """Something an answering cluster could not account for (series no node was found for)."""
 
     cluster = serializers.CharField()
@@ -110,7 +112,7 @@ class WarningSerializer(serializers.Serializer):
     example = serializers.DictField(child=serializers.CharField())
 
 
-class FleetPowerSerializer(serializers.Serializer):
+class FleetPowerSerializer(RowSerializer):
     """``/monitoring/power``: the fleet now."""
 
     timestamp = serializers.DateTimeField()
@@ -125,14 +127,14 @@ class FleetPowerSerializer(serializers.Serializer):
     warnings = WarningSerializer(many=True)
 
 
-class DeviceCountsSerializer(serializers.Serializer):
+class DeviceCountsSerializer(RowSerializer):
     active = serializers.IntegerField()
     idle = serializers.IntegerField()
     unavailable = serializers.IntegerField()
     total = serializers.IntegerField()
 
 
-class NodeCountsSerializer(serializers.Serializer):
+class NodeCountsSerializer(RowSerializer):
     ready = serializers.IntegerField()
     total = serializers.IntegerField()
 
@@ -143,7 +145,7 @@ class PrometheusStatusSerializer(OutcomeSerializer):
     last_health_status = serializers.CharField()
 
 
-class ClusterSummarySerializer(serializers.Serializer):
+class ClusterSummarySerializer(RowSerializer):
     """``/clusters/{name}/summary``."""
 
     cluster = serializers.CharField()
@@ -164,7 +166,7 @@ class ClusterSummarySerializer(serializers.Serializer):
     prometheus = PrometheusStatusSerializer()
 
 
-class ClusterCompareSerializer(serializers.Serializer):
+class ClusterCompareSerializer(RowSerializer):
     """One cluster of ``/clusters/compare``."""
 
     cluster = serializers.CharField()
@@ -188,7 +190,7 @@ class ClusterCompareSerializer(serializers.Serializer):
         return {k: v for k, v in data.items() if k in instance}
 
 
-class EfficiencyRowSerializer(serializers.Serializer):
+class EfficiencyRowSerializer(RowSerializer):
     """One cluster of ``/monitoring/efficiency``."""
 
     cluster = serializers.CharField()
@@ -206,7 +208,7 @@ class EfficiencyRowSerializer(serializers.Serializer):
     currency = _str()
 
 
-class PowerSeriesSerializer(serializers.Serializer):
+class PowerSeriesSerializer(RowSerializer):
     """One series of ``/monitoring/timeseries/power``; values align with the answer's ``timestamps``."""
 
     cluster = _str()
@@ -220,7 +222,7 @@ class PowerSeriesSerializer(serializers.Serializer):
         return {k: v for k, v in data.items() if k in instance}
 
 
-class MetricSeriesSerializer(serializers.Serializer):
+class MetricSeriesSerializer(RowSerializer):
     """One series of ``/monitoring/timeseries/metrics``: its group, and its values under the metric's name.
 
     The values list is named after the metric (``gpu_utilization_percent: [...]``)

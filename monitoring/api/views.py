@@ -25,35 +25,29 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from clusters import placement
-from clusters.prometheus.cache import align
+from clusters.api.base import CLUSTER
+from clusters.api.base import ClusterScopedView as ClusterScopedView
+from clusters.prometheus.cache import align, evaluation_time
 from clusters.prometheus.fanout import fan_out, outcomes
 from clusters.retention import check_start
-from infrastructure.api.common import CLUSTER, PAGE, TIME, DomainView
-from infrastructure.services import common
-from kcloud.api.errors import BadParameter
-from kcloud.api.params import parse_choice, parse_duration, parse_float, parse_time_range
+from kcloud.api.params import parse_choice, parse_time_range, parse_top
+from kcloud.api.views import PAGE, TIME
 from kcloud.timeutil import from_unix, isoformat
 from monitoring import queries
 from monitoring.api import serializers as s
-from monitoring.api.params import MIN_STEP_SECONDS, MIN_WINDOW_SECONDS, parse_energy_query, parse_series_query
+from monitoring.params import MIN_STEP_SECONDS, parse_energy_query, parse_series_query, parse_window
 from monitoring.services import answers, breakdown, efficiency, grouping, metrics, power, timeseries
 from monitoring.services.answers import sites_of
 
 DOC = (__doc__ or "").partition("\n\n")[2]
-DEFAULT_WINDOW = "1h"
 _WINDOW = OpenApiParameter("window", str, description="Energy window ending at `time`: 5m ... (default 1h).")
-
-
-def parse_window(request, *, default: str = DEFAULT_WINDOW) -> int:
-    """``?window=`` in seconds (at least 5 minutes)."""
-    return parse_duration("window", request.query_params.get("window"), default=default, minimum=MIN_WINDOW_SECONDS)
 
 
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else isoformat(from_unix(ts))
 
 
-class FleetPowerView(DomainView):
+class FleetPowerView(ClusterScopedView):
     """The fleet's power now: IT and facility power, per cluster and per resource type."""
 
     serializer_class = s.FleetPowerSerializer
@@ -64,7 +58,7 @@ class FleetPowerView(DomainView):
     )
     def get(self, request):
         self.check_params()
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         sites = sites_of(clusters)
         results = power.fan_out_now(clusters, sites, at)
         body = power.fleet_power(results, sites)
@@ -72,7 +66,7 @@ class FleetPowerView(DomainView):
         return Response(s.FleetPowerSerializer(body).data)
 
 
-class PowerBreakdownView(DomainView):
+class PowerBreakdownView(ClusterScopedView):
     """Power now and energy over ``window``, grouped; explicit ``idle`` and ``unattributed`` rows."""
 
     serializer_class = s.BreakdownRowSerializer
@@ -93,8 +87,8 @@ class PowerBreakdownView(DomainView):
     def get(self, request):
         self.check_params()
         by = parse_choice("by", request.query_params.get("by"), breakdown.BYS, default="cluster")
-        window = parse_window(request)
-        clusters, at = self.clusters(), common.evaluation_time(self.eval_time())
+        window = parse_window(request.query_params)
+        clusters, at = self.clusters(), evaluation_time(self.eval_time())
         check_start(clusters, from_unix(at - window), "window")
         sites = sites_of(clusters)
         results = power.fan_out_now(clusters, sites, at, window)
@@ -102,7 +96,7 @@ class PowerBreakdownView(DomainView):
         return self.page(rows, s.BreakdownRowSerializer, results, at, totals=totals, by=by)
 
 
-class EnergyView(DomainView):
+class EnergyView(ClusterScopedView):
     """Energy between ``start`` and ``end`` per group, with facility energy, carbon and cost."""
 
     serializer_class = s.EnergyRowSerializer
@@ -134,17 +128,7 @@ class EnergyView(DomainView):
         return self.page(table.rows, s.EnergyRowSerializer, table.results, end, **extra)
 
 
-def parse_top(request) -> int:
-    """``?top=``: how many offenders (1-100, default 10)."""
-    value = parse_float("top", request.query_params.get("top"), minimum=1)
-    if value is None:
-        return 10
-    if value != int(value) or value > 100:
-        raise BadParameter("top", "must be an integer from 1 to 100.")
-    return int(value)
-
-
-class EfficiencyView(DomainView):
+class EfficiencyView(ClusterScopedView):
     """PUE per cluster, accelerator utilisation, and the energy idle accelerators waste (with top offenders)."""
 
     serializer_class = s.EfficiencyRowSerializer
@@ -164,11 +148,11 @@ class EfficiencyView(DomainView):
     )
     def get(self, request):
         self.check_params()
-        window = parse_window(request, default="24h")
-        top = parse_top(request)
+        window = parse_window(request.query_params, default="24h")
+        top = parse_top(request.query_params.get("top"))
         clusters = self.clusters()
         # The window ends on its integration grid, so answers are reproducible and cacheable.
-        end = align(common.evaluation_time(self.eval_time()), queries.subquery_step(window))
+        end = align(evaluation_time(self.eval_time()), queries.subquery_step(window))
         check_start(clusters, from_unix(end - window), "window")
         sites = sites_of(clusters)
         results = fan_out(
@@ -179,7 +163,7 @@ class EfficiencyView(DomainView):
         return self.page(body["rows"], s.EfficiencyRowSerializer, results, end, totals=totals, top=body["top"])
 
 
-class PowerTimeseriesView(DomainView):
+class PowerTimeseriesView(ClusterScopedView):
     """Power over time per cluster, resource type, namespace or node (series that add up)."""
 
     serializer_class = s.PowerSeriesSerializer
@@ -220,7 +204,7 @@ class PowerTimeseriesView(DomainView):
         return self.page(series.rows, s.PowerSeriesSerializer, series.results, None, **extra)
 
 
-class MetricTimeseriesView(DomainView):
+class MetricTimeseriesView(ClusterScopedView):
     """Any catalog metric (GPU/NPU/node/pod) over time, grouped; ``?metric=`` is required."""
 
     serializer_class = s.MetricSeriesSerializer

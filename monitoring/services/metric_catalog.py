@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 
 from accelerators.queries import DCGM_BLANK_FLOOR, gpu_utilization
 from clusters import placement as P
-from clusters.prometheus.promql import Scope, eq, names_regex, ne, regex, tag, union
-from infrastructure.queries import APP_CONTAINERS, GPU_POWER, NPU_POWER, ZONES, zone_matcher
+from clusters.prometheus.promql import Scope, eq, names_regex, regex, tag, union
+from infrastructure import kepler
+from infrastructure.kepler import ZONES, zone_matcher
+from infrastructure.queries import APP_CONTAINERS, GPU_POWER, NPU_POWER, npu_power
 from monitoring.queries import NPU_UTILIZATION
 
 Labels = Mapping[str, str]
@@ -213,9 +215,7 @@ def _kepler_node(zone: str) -> tuple[Source, Source]:
     """A RAPL zone's power per node: the 0.10+ gauge, or the rate of the 0.7 counter."""
     keys = _keys(P.KEPLER)
     k010 = Source(lambda scope, _rate: _by(keys, scope.sel("kepler_node_cpu_watts", zone_matcher(zone))), KEPLER_NODE)
-    k07 = Source(
-        lambda scope, rate: _by(keys, f"rate({scope.range(f'kepler_node_{zone}_joules_total', rate)})"), KEPLER_NODE
-    )
+    k07 = Source(lambda scope, rate: _by(keys, kepler.node_watts_07(scope, zone, rate)), KEPLER_NODE)
     return k010, k07
 
 
@@ -242,14 +242,8 @@ def _kepler_pod(zone: str) -> tuple[Source, Source]:
     k010 = Source(
         lambda scope, _rate: _by(k010_keys, scope.sel("kepler_pod_cpu_watts", zone_matcher(zone))), KEPLER_010_POD
     )
-    not_system = ne("container_name", "system_processes")
     k07_keys = _keys(P.KEPLER, "container_namespace", "pod_name")
-    k07 = Source(
-        lambda scope, rate: _by(
-            k07_keys, f"rate({scope.range(f'kepler_container_{zone}_joules_total', rate, not_system)})"
-        ),
-        KEPLER_07_POD,
-    )
+    k07 = Source(lambda scope, rate: _by(k07_keys, kepler.container_watts_07(scope, zone, rate)), KEPLER_07_POD)
     return k010, k07
 
 
@@ -259,7 +253,7 @@ def _gpu_power_per_node(scope: Scope, _rate: str) -> str:
 
 
 def _npu_power_per_node(scope: Scope, _rate: str) -> str:
-    npu = scope.sel(None, names_regex(NPU_POWER), regex("label", "rms|"))
+    npu = npu_power(scope)
     return f"sum by ({P.keys(P.FURIOSA)}) (max by ({', '.join(_keys(P.FURIOSA, 'uuid'))}) ({npu}))"
 
 
@@ -295,14 +289,9 @@ def pod_power_query(scope: Scope, rate: str) -> str:
     """
     k010 = _by(_keys(P.KEPLER, "pod_namespace", "pod_name"), scope.sel("kepler_pod_cpu_watts", ZONES))
     keys = _keys(P.KEPLER, "container_namespace", "pod_name")
-    not_system = ne("container_name", "system_processes")
-    # One rate per counter name: rate() drops the name, so a name regex would collide package with dram.
-    k07 = [
-        tag(_by(keys, f"rate({scope.range(f'kepler_container_{z}_joules_total', rate, not_system)})"), f"pod_k07_{z}")
-        for z in ("package", "dram")
-    ]
+    k07 = [tag(_by(keys, kepler.container_watts_07(scope, z, rate)), f"pod_k07_{z}") for z in kepler.ZONES_07]
     gpu = f"max by (UUID) ({scope.sel(GPU_POWER)} < {DCGM_BLANK_FLOOR})"
-    npu = f"max by (uuid) ({scope.sel(None, names_regex(NPU_POWER), regex('label', 'rms|'))})"
+    npu = f"max by (uuid) ({npu_power(scope)})"
     return union(tag(k010, "pod_k010"), *k07, tag(gpu, "gpu_dev"), tag(npu, "npu_dev"))
 
 

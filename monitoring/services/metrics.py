@@ -36,11 +36,11 @@ from typing import Any
 from clusters import placement as P
 from clusters.prometheus.cache import RANGE, align, cached_query_range
 from clusters.prometheus.fanout import ClusterResult, fan_out, outcomes
-from clusters.prometheus.promql import TAG, tag, union
+from clusters.prometheus.promql import TAG, promql_duration, tag, union
 from infrastructure import queries as infra_queries
 from infrastructure.services.series import MIN_RATE_SECONDS, fetch_series, node_power_points
 from kcloud.api.errors import ApiError, BadParameter
-from kcloud.api.params import MAX_POINTS, parse_choice, promql_duration
+from kcloud.api.params import MAX_POINTS, parse_choice
 from monitoring.services.metric_catalog import GROUP_BYS, METRICS, RESOURCES, MetricSpec, pod_power_query
 
 __all__ = [
@@ -336,7 +336,7 @@ def fetch_metric_series(
     """``metric`` grouped by ``group_by`` on the grid ``[start, end]`` every ``step`` seconds (Unix times).
 
     ``clusters`` are Cluster rows already resolved for the caller's scope
-    (:func:`kcloud.principal.select_clusters`); ``start``/``end`` are floored to
+    (:func:`clusters.scope.select_clusters`); ``start``/``end`` are floored to
     ``step``. A cluster that fails is ``status: error`` in :attr:`MetricSeries.clusters`
     and the answer is ``partial``. Raises ``BadParameter`` for an unknown metric or
     grouping, or a grid above 11,000 points. ``placements`` (cluster name -> placement)

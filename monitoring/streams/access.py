@@ -19,8 +19,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
+from clusters.scope import Principal
 from kcloud.auth import roles
-from kcloud.principal import Principal
 
 logger = logging.getLogger(__name__)
 

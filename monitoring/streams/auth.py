@@ -3,7 +3,7 @@
 :class:`TokenAuthMiddleware` sits inside Channels' ``AuthMiddlewareStack``: a
 handshake with a ``Token`` header is authenticated by the token (through
 :func:`kcloud.auth.authentication.usable_token`, the check DRF uses) and the token
-is put in the scope so :class:`~kcloud.principal.Principal` applies its cluster
+is put in the scope so :class:`~clusters.scope.Principal` applies its cluster
 scope; a bad token makes the connection anonymous (closed 4401), never falls
 back to the session.
 
@@ -20,8 +20,8 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
+from clusters.scope import Principal
 from kcloud.auth.authentication import KEYWORD, usable_token
-from kcloud.principal import Principal
 
 TOKEN_SCOPE_KEY = "kcloud_token"  # noqa: S105 (a scope key, not a secret)
 

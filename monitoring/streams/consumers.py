@@ -22,8 +22,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from clusters.scope import Principal
 from kcloud.api.errors import BadParameter, NotFound
-from kcloud.principal import Principal
 from monitoring.streams import access, metrics
 from monitoring.streams.auth import principal_from_scope
 from monitoring.streams.poller import REGISTRY, Registry, replay_buffer

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelerators.api.serializers import gpu_list_row
+from accelerators.api.serializers import GpuListItemSerializer
 from accelerators.devices import Gpu
 from accelerators.merge import merge_gpus
 from clusters import placement as P
@@ -168,9 +168,8 @@ def power_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
 def gpu_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
     """The ``gpus`` message (GPU rows of the accelerators API, filtered by node) at ``at``."""
     results = fan_out(clusters, lambda client, cluster: fetch_gpus(client, cluster, at))
-    rows = [
-        gpu_list_row(gpu) for r in results if r.ok for gpu in r.value if topic.node is None or gpu.node == topic.node
-    ]
+    gpus = [gpu for r in results if r.ok for gpu in r.value if topic.node is None or gpu.node == topic.node]
+    rows = GpuListItemSerializer(gpus, many=True).data
     stamp = isoformat(from_unix(at))
     message = {
         "type": "gpus",

@@ -26,8 +26,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
+from clusters.scope import Principal
 from kcloud.api.errors import BadParameter, NotFound, envelope
-from kcloud.principal import Principal
 from monitoring.streams import access, metrics
 from monitoring.streams.auth import principal_for_key, token_key
 from monitoring.streams.poller import REGISTRY, replay_buffer

@@ -1,6 +1,6 @@
 """What the WebSocket consumer and the SSE view share: resolving a subscription and a bounded queue.
 
-The subscription's clusters go through :func:`kcloud.principal.select_clusters`
+The subscription's clusters go through :func:`clusters.scope.select_clusters`
 (the REST API's scope rules: unknown and out-of-scope names are the same 404),
 so a scoped token's topic only ever names clusters it may see. Each client gets
 a bounded queue: a client that cannot keep up overflows it and is disconnected
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from kcloud.principal import Principal, select_clusters
+from clusters.scope import Principal, select_clusters
 from monitoring.streams.topics import StreamRequest, Topic, parse_stream_params
 
 DEFAULT_CLIENT_QUEUE = 32

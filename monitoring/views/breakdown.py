@@ -10,15 +10,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, model_label, num, vendor_label, with_unit
-from infrastructure.services import common
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_choice, parse_duration
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, model_label, num, vendor_label, with_unit
 from kcloud.timeutil import from_unix, isoformat
-from monitoring.api.views import DEFAULT_WINDOW, MIN_WINDOW_SECONDS, sites_of
+from kcloud.web import values
+from monitoring.params import DEFAULT_WINDOW, MIN_WINDOW_SECONDS
 from monitoring.services import breakdown, power, timeseries
-from monitoring.views.common import RESOURCE_LABELS, down_summary, share_width, values
+from monitoring.services.answers import sites_of
+from monitoring.views.common import RESOURCE_LABELS, share_width
 
 PAGE_SIZE = 50
 BY_LABELS = {
@@ -94,7 +97,7 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "monitoring/breakdown.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     sites = sites_of(clusters)
     results = power.fan_out_now(clusters, sites, at, window)
     rows, totals = breakdown.breakdown(results, sites, by)

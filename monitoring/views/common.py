@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from accelerators.views.display import DASH, num
+from kcloud.templatetags.display import DASH, num
 
 PUE_SOURCE_LABELS = {"measured": "measured", "configured": "configured", "unavailable": "unavailable"}
 SPECIAL_LABELS = {"__idle__": "Idle", "__unattributed__": "Unattributed"}
@@ -45,14 +44,3 @@ def share_width(percent: float | None) -> float | None:
     if percent is None:
         return None
     return max(0.0, min(100.0, percent))
-
-
-def down_summary(results: Sequence[Any]) -> dict:
-    """The shape ``clusters/_down_notice.html`` expects, from fan-out results."""
-    down = [{"name": r.cluster.name, "last_error": r.error} for r in results if not r.ok]
-    return {"total": len(results), "down": down}
-
-
-def values(request: Any, name: str) -> list[str]:
-    """Non-empty values of a GET parameter (an empty form field means "any")."""
-    return [v.strip() for v in request.GET.getlist(name) if v.strip()]

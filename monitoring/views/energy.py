@@ -11,16 +11,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, num
-from clusters.prometheus.fanout import fan_out
+from clusters.prometheus.fanout import down_summary, fan_out
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import parse_choice, parse_time_range
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, num
 from kcloud.timeutil import isoformat, utcnow
-from monitoring.api.views import MIN_WINDOW_SECONDS, sites_of
+from kcloud.web import values
+from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import grouping
+from monitoring.services.answers import sites_of
 from monitoring.services.energy import fetch_energy
-from monitoring.views.common import by_currency, down_summary, money, pue_cell, values
+from monitoring.views.common import by_currency, money, pue_cell
 
 PAGE_SIZE = 50
 GROUP_BYS = ("namespace", "cluster", "node")  # the report's groupings (the API also has pod)

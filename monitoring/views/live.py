@@ -14,12 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.auth import roles
 from kcloud.auth.middleware import requires
-from kcloud.principal import Principal, select_clusters
+from kcloud.web import values
 from monitoring.streams.topics import DEFAULT_INTERVAL_SECONDS, GROUP_BY, parse_stream_params
-from monitoring.views.common import values
 
 WS_PATH = "/api/v1/monitoring/stream/power"  # monitoring.routing
 GROUP_LABELS = {"cluster": "Cluster", "resource_type": "Resource type"}

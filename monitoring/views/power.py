@@ -9,23 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, num, with_unit
-from infrastructure.services import common
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
-from monitoring.api.views import sites_of
+from kcloud.web import values
 from monitoring.services import breakdown, power
-from monitoring.views.common import (
-    RESOURCE_LABELS,
-    by_currency,
-    down_summary,
-    known_sum,
-    money,
-    pue_cell,
-    share_width,
-    values,
-)
+from monitoring.services.answers import sites_of
+from monitoring.views.common import RESOURCE_LABELS, by_currency, known_sum, money, pue_cell, share_width
 
 
 def cluster_row(row: dict) -> dict:
@@ -133,7 +126,7 @@ def power_page(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "monitoring/power.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     sites = sites_of(clusters)
     results = power.fan_out_now(clusters, sites, at)
     body = power.fleet_power(results, sites)

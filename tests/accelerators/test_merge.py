@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from accelerators import merge
-from accelerators.api import serializers as s
 from accelerators.devices import MIG_SLICES
 from clusters import placement as P
 from clusters.prometheus.results import Sample, parse_value
@@ -131,21 +130,3 @@ def test_rebellions_generations_units_and_empty_pod_labels(names, total, used, w
     assert npu.memory_total_bytes == round(want_total)
     assert npu.pod is None and npu.allocations == [] and npu.status == "idle"
     assert npu.vendor == "rebellions" and npu.index == 0
-
-
-@pytest.mark.parametrize(
-    ("row", "serializer"),
-    [
-        (s.gpu_row, s.GpuSerializer),
-        (s.gpu_list_row, s.GpuListItemSerializer),
-        (s.gpu_metrics_row, s.GpuMetricsSerializer),
-        (s.npu_row, s.NpuSerializer),
-        (s.npu_metrics_row, s.NpuMetricsSerializer),
-        (s.accelerator_row, s.AcceleratorSerializer),
-    ],
-)
-def test_schema_serializers_describe_the_rows(row, serializer):
-    (gpu,) = merge_gpus("c", [], [seen(**BASE, Hostname="n")])
-    (npu,) = merge_npus("c", [], [seen(card="RBLN-CA22", name="rbln0", uuid="u", hostname="n")])
-    device = npu if "npu" in row.__name__ else gpu
-    assert set(row(device)) == set(serializer().fields)

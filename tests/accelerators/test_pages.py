@@ -15,7 +15,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from accelerators.views.display import VENDOR_LABELS
+from kcloud.templatetags.display import VENDOR_LABELS
 from tests.conftest import CLOSED_URL
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]

@@ -7,9 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from clusters.models import Cluster
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import BadParameter, NotFound
 from kcloud.auth.models import ApiToken
-from kcloud.principal import Principal, select_clusters
 from tests.auth.util import token_header
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kcloud.principal import Principal, select_clusters
+from clusters.scope import Principal, select_clusters
 
 
 class WhoAmIView(APIView):

@@ -16,10 +16,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from accelerators.views.display import num
 from exports.report.pdf import energy_digits, money_digits
 from exports.report.period import resolve_window
 from kcloud.api.errors import BadParameter
+from kcloud.templatetags.display import num
 from tests.exports.stamps import stamp
 from tests.monitoring.helpers import ENERGY, J_PER_KWH, PARTS, close, get, set_economics, window_end
 from tests.promcount import counting_requests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-REL = 0.01  # the tolerance; in practice the answers agree to ~1e-9
+REL = 0.01  # the accepted tolerance against the truth; in practice the answers agree to ~1e-9
 RATE_SECONDS = 120  # infrastructure.queries.RATE_WINDOW
 NODE_PARTS = ("cpu_power_watts", "dram_power_watts", "gpu_power_watts", "npu_power_watts")
 POD_PARTS = (*NODE_PARTS, "power_watts")

@@ -34,15 +34,6 @@ def test_overview_lists_clusters_and_says_which_is_down(client, staff_user, make
         assert f">{area}</a>" in body
 
 
-def test_unbuilt_area_says_not_available(rf, staff_user):
-    # Every area has its pages now (exports was the last); the placeholder view stays for the next one.
-    from kcloud.pages import area_unavailable
-
-    request = rf.get("/next-area/")
-    request.user = staff_user
-    assert "Not available yet" in area_unavailable(request, area="Next area").content.decode()
-
-
 def test_system_page(client, staff_user):
     client.force_login(staff_user)
     body = client.get("/system/").content.decode()

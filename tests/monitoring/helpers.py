@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-REL = 0.01  # the tolerance
+REL = 0.01  # the accepted tolerance against the truth
 J_PER_KWH = 3.6e6
 ENERGY = "/api/v1/monitoring/energy"
 POWER = "/api/v1/monitoring/power"

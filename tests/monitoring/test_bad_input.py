@@ -1,4 +1,4 @@
-"""Bad input to every endpoint of issue #6 is a 400 naming the parameter (or a 404 for an unknown cluster).
+"""Bad input to every monitoring endpoint is a 400 naming the parameter (or a 404 for an unknown cluster).
 
 No Prometheus is needed: parameters are validated before any cluster is asked.
 The longest window any endpoint accepts is ``kcloud.api.params.MAX_WINDOW``
@@ -68,7 +68,7 @@ CASES = [
     (TS_METRICS, {"metric": "node_cpu_power_watts", "group_by": "namespace"}, "group_by"),
     (TS_METRICS, {"metric": "pod_cpu_usage_cores", "group_by": "model"}, "group_by"),
     (TS_METRICS, {"metric": "gpu_power_watts", "window": "1h"}, "window"),
-    # /clusters/compare (the issue's clusters API shares the window rules)
+    # /clusters/compare (the clusters API shares the window rules)
     (COMPARE, {"window": f"{TOO_LONG // DAY}d"}, "window"),
     (COMPARE, {"window": "soon"}, "window"),
 ]

@@ -206,8 +206,8 @@ def test_power_over_time_by_node_names_real_nodes(staff_api, clusters, profiled)
 
 def test_the_live_stream_equals_power_now(staff_api, clusters, profiled):
     """One request per cluster and poll, placed with the same rules as /monitoring/power."""
+    from clusters.prometheus.cache import evaluation_time
     from clusters.prometheus.client import client_for
-    from infrastructure.services.common import evaluation_time
     from monitoring.streams.sources import cluster_parts, fetch_power
 
     at = evaluation_time(None)

@@ -21,10 +21,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
+from clusters.scope import Principal, select_clusters
 from exports.datasets import energy, metrics, power
 from kcloud.api.errors import ApiError
 from kcloud.api.params import reject_unknown
-from kcloud.principal import Principal, select_clusters
 
 BUILDERS = {"power": power.build, "energy": energy.build, "metrics": metrics.build}
 # Below this many rows an export is quick: no progress bar unless asked.

@@ -35,7 +35,7 @@ def _same(a, b) -> bool:
 
 
 def _near(a, b, rel: float = 0.01) -> bool:
-    """Within the issue's 1 % of the truth."""
+    """Within 1 % of the truth."""
     return a is not None and b is not None and math.isclose(a, b, rel_tol=rel, abs_tol=1e-6)
 
 

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from clusters.models import Cluster
 from kcloud.auth.models import ApiToken
 
 
@@ -59,7 +58,9 @@ class Command(BaseCommand):
             # authenticate until then: say so rather than fail silently later.
             self.stderr.write(self.style.WARNING(f"User {username} is inactive: the token will not work until it is."))
 
-        clusters = list(Cluster.objects.filter(name__in=cluster_names))
+        # The token's own relation names the registry's model: this app need not import it.
+        cluster_model = ApiToken._meta.get_field("clusters").related_model
+        clusters = list(cluster_model.objects.filter(name__in=cluster_names))
         missing = sorted(set(cluster_names) - {cluster.name for cluster in clusters})
         if missing:
             raise CommandError(f"Unknown cluster(s): {', '.join(missing)}")

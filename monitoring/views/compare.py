@@ -13,17 +13,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import DASH, num, with_unit
-from infrastructure.services import common
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_duration
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
-from monitoring.api.views import MIN_WINDOW_SECONDS, sites_of
+from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import clusters as analytics
+from monitoring.services.answers import sites_of
 from monitoring.services.power import fan_out_now
 from monitoring.views.breakdown import WINDOWS, window_label
-from monitoring.views.common import down_summary, pue_cell
+from monitoring.views.common import pue_cell
 
 DEFAULT_WINDOW = "24h"
 # (field, heading, unit, digits): the columns that get a bar.
@@ -89,7 +91,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "clusters/compare.html", context, status=400)
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     sites = sites_of(clusters)
     results = fan_out_now(clusters, sites, at, window)
     rows = analytics.compare(results, sites)

@@ -1,4 +1,4 @@
-"""Query parameters of the energy and power-series answers, parsed once for the JSON API and the exports.
+"""Query parameters of the monitoring answers, parsed once for the JSON API, the pages and the exports.
 
 Each parser takes a mapping of query parameters (a ``QueryDict`` or a plain
 ``dict`` from the CLI) and returns a validated query or raises ``BadParameter``.
@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kcloud.api.errors import BadParameter
-from kcloud.api.params import TimeRange, parse_choice, parse_time_range
+from kcloud.api.params import TimeRange, parse_choice, parse_duration, parse_time_range
 from monitoring.services import grouping, timeseries
 
 MIN_WINDOW_SECONDS = 300  # increase() needs several 30 s samples
 MIN_STEP_SECONDS = 30  # the clusters' scrape interval: a finer step only repeats samples
+DEFAULT_WINDOW = "1h"
+
+
+def parse_window(params: Mapping[str, str], *, default: str = DEFAULT_WINDOW) -> int:
+    """``window`` in seconds (at least 5 minutes)."""
+    return parse_duration("window", params.get("window"), default=default, minimum=MIN_WINDOW_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,20 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views import summary_context as accelerator_summary
-from clusters.views.registry import clusters_with_fresh_health, health_summary
-from infrastructure.services import common
+from accelerators.services.summary import summary_context as accelerator_summary
+from clusters.health import clusters_with_fresh_health, health_summary
+from clusters.prometheus.cache import evaluation_time
+from clusters.scope import Principal
 from kcloud.timeutil import from_unix
-from monitoring.api.views import sites_of
 from monitoring.services import power
+from monitoring.services.answers import sites_of
 
 # The monitoring power page's formatting of the same rows (one way to show them).
 from monitoring.views.power import cluster_row, dead_row, fleet_kpis, top_namespaces
 
 
 def _power_context(clusters: list) -> dict:
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     sites = sites_of(clusters)
     results = power.fan_out_now(clusters, sites, at)
     body = power.fleet_power(results, sites)
@@ -45,7 +46,7 @@ def _power_context(clusters: list) -> dict:
 @login_required
 def overview(request):
     """Fleet overview: power and money now, 24 h chart, top namespaces, idle waste, cluster health."""
-    clusters = clusters_with_fresh_health(request)
+    clusters = clusters_with_fresh_health(Principal.from_request(request))
     context: dict = {"clusters": clusters, "summary": health_summary(clusters)}
     if clusters:
         context.update(_power_context(clusters))

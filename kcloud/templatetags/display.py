@@ -1,14 +1,22 @@
-"""Formatting for the accelerators pages: the templates only print strings ("—" when missing, never 0)."""
+"""How the pages print numbers and names: "—" when a value is missing, never 0.
+
+The functions are template filters (this library is a builtin of the template
+engine, see ``TEMPLATES`` in the settings) and plain functions for the places
+that format outside a template (the PDF report's tables).
+"""
 
 from __future__ import annotations
 
 import math
 
-from accelerators.services import inventory
+from django import template
+
+register = template.Library()
 
 DASH = "—"
 
 
+@register.filter
 def num(value: float | None, digits: int = 0) -> str:
     """``1234.5`` → ``"1,234.5"``; ``None``/NaN → ``"—"`` (missing is never shown as 0)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -22,11 +30,13 @@ def with_unit(value: float | None, digits: int, unit: str) -> str:
     return text if text == DASH else f"{text} {unit}"
 
 
+@register.filter
 def gib(mib: float | None) -> float | None:
     # The exporters' "MB" memory fields are MiB (DCGM FB_*; NPU bytes / 2**20): GiB reads better.
     return None if mib is None else mib / 1024
 
 
+@register.filter
 def memory(used_mib: float | None, total_mib: float | None) -> str:
     """``"used / total"`` in GiB with one decimal (or ``—``)."""
     if used_mib is None and total_mib is None:
@@ -37,6 +47,7 @@ def memory(used_mib: float | None, total_mib: float | None) -> str:
 VENDOR_LABELS = {"nvidia": "NVIDIA", "furiosa": "FuriosaAI", "rebellions": "Rebellions"}
 
 
+@register.filter
 def vendor_label(vendor: str | None) -> str:
     """The vendor's own spelling (``nvidia`` → ``NVIDIA``)."""
     if not vendor:
@@ -44,6 +55,7 @@ def vendor_label(vendor: str | None) -> str:
     return VENDOR_LABELS.get(vendor, vendor.capitalize())
 
 
+@register.filter
 def model_label(model: str | None) -> str:
     """Furiosa reports its arch in lower case (``rngd``); product names read upper case."""
     if not model:
@@ -51,14 +63,9 @@ def model_label(model: str | None) -> str:
     return model.upper() if model.islower() else model
 
 
+@register.filter
 def percent_width(value: float | None) -> float | None:
     """Width of a utilisation bar (0-100) or None when there is no reading."""
     if value is None or not math.isfinite(value):
         return None
     return max(0.0, min(100.0, value))
-
-
-def down_summary(fleet: inventory.FleetAccelerators) -> dict:
-    """The shape ``clusters/_down_notice.html`` expects, from the fan-out outcomes."""
-    down = [{"name": r.cluster.name, "last_error": r.error} for r in fleet.results if not r.ok]
-    return {"total": len(fleet.results), "down": down}

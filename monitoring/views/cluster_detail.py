@@ -15,18 +15,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accelerators.views.display import num, with_unit
 from clusters.placement import diagnostics
 from clusters.placement.model import RULES
-from clusters.prometheus.fanout import fan_out
-from infrastructure.services import common
+from clusters.prometheus.cache import evaluation_time
+from clusters.prometheus.fanout import down_summary, fan_out
+from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
-from kcloud.principal import Principal, select_clusters
+from kcloud.templatetags.display import num, with_unit
 from kcloud.timeutil import from_unix
-from monitoring.api.views import sites_of
 from monitoring.services import clusters as analytics
+from monitoring.services.answers import sites_of
 from monitoring.services.power import fan_out_now
-from monitoring.views.common import RESOURCE_LABELS, down_summary, money, pue_cell, share_width
+from monitoring.views.common import RESOURCE_LABELS, money, pue_cell, share_width
 
 
 def _kpis(body: dict) -> dict:
@@ -73,7 +73,7 @@ def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
         (cluster,) = select_clusters(Principal.from_request(request), [name])
     except ApiError as exc:
         raise Http404(str(exc.detail)) from exc
-    at = common.evaluation_time(None)
+    at = evaluation_time(None)
     sites = sites_of([cluster])
     (result,) = fan_out_now([cluster], sites, at)
     body = analytics.summary(result, sites[cluster.name])

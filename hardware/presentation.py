@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accelerators.views.display import DASH, num
 from hardware.services import SENSOR_TYPES, SEVERITY, NodeIpmi, Sensor
+from kcloud.templatetags.display import DASH, num
 
 # exporter unit -> (printed unit, digits, factor)
 UNITS: dict[str | None, tuple[str, int, float]] = {
