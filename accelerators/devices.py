@@ -30,7 +30,6 @@ This is the interface other domains build on (node and pod power use
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +38,7 @@ from clusters import placement as P
 from clusters.prometheus.cache import LIVE, evaluation_time
 from clusters.prometheus.client import PrometheusClient
 from clusters.prometheus.gcpause import gc_paused
+from clusters.prometheus.threads import beside
 
 MIG_SLICES = 7  # compute slices of a MIG-capable GPU (A100 / H100 / H200)
 ACTIVE_UTILIZATION_PERCENT = 1.0  # status_of uses it
@@ -225,8 +225,8 @@ def fetch_accelerators(
     def compute() -> Inventory:
         # Not through cached_query: the merged result is what is cached (a tenth of the size to pickle).
         # The two requests run side by side: the cluster costs the slower one, not their sum.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-devices") as pool, gc_paused():
-            pending = pool.submit(client.query, queries.live_gauges(scope, uuid), time=t)
+        with gc_paused():
+            pending = beside(client.query, queries.live_gauges(scope, uuid), time=t)
             seen = client.query(queries.last_seen_and_placement(scope, uuid), time=t)
             gauges = pending.result()
             placement = P.Placement.from_samples(seen.samples)

@@ -25,6 +25,7 @@ PUBLIC_ERRORS = {
     "prometheus_bad_response": "bad answer",
     "prometheus_bad_query": "bad answer",
     "credentials_undecryptable": "refused credentials",
+    "busy": "busy",
 }
 PUBLIC_DEFAULT = "error"
 

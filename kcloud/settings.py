@@ -277,7 +277,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Prometheus adapter ----------------------------------------------------------
+# The process's one pool of threads for Prometheus requests, the share of it one request may
+# hold at a time, and how long a cluster's work may wait for a thread before it is "busy".
 KCLOUD_FANOUT_WORKERS = env_int("KCLOUD_FANOUT_WORKERS", 16, minimum=1, maximum=256)
+KCLOUD_REQUEST_THREADS = env_int("KCLOUD_REQUEST_THREADS", 8, minimum=1, maximum=256)
+KCLOUD_FANOUT_QUEUE_SECONDS = env_int("KCLOUD_FANOUT_QUEUE_SECONDS", 30, minimum=1, maximum=600)
 KCLOUD_PROMETHEUS_RETRIES = env_int("KCLOUD_PROMETHEUS_RETRIES", 2, minimum=0, maximum=5)
 KCLOUD_CACHE_ENABLED = env_bool("KCLOUD_CACHE_ENABLED", True)
 

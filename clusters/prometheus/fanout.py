@@ -8,15 +8,15 @@ outcome dicts (:meth:`ClusterResult.outcome`) are what API list responses put in
 **Worker threads must not touch the database.** ``fn`` receives the client and
 the already-loaded Cluster row; reading its fields is fine, but lazy relations,
 deferred fields or new queries would open a DB connection in a pool thread that
-Django never closes. Do the DB work before (and after) the fan-out. For the same
-reason, and to avoid exhausting the pool, ``fn`` must not call :func:`fan_out`.
+Django never closes. Do the DB work before (and after) the fan-out. To run
+requests side by side inside ``fn``, use :func:`clusters.prometheus.threads.beside`
+(it draws on the same request's thread budget), not another fan-out.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from typing import Any, Generic, Literal, TypeVar
 from django.conf import settings
 
 from clusters.crypto import CredentialDecryptionError
+from clusters.prometheus import threads
 from clusters.prometheus.client import PrometheusClient, client_for
 from clusters.prometheus.errors import PrometheusError, PrometheusTimeout
 
@@ -34,6 +35,8 @@ T = TypeVar("T")
 
 INTERNAL_ERROR = "internal error"
 TIMED_OUT = "timed out"
+BUSY = "server busy: the cluster's work could not start in time"
+BUSY_CODE = "busy"
 
 
 @dataclass
@@ -75,20 +78,6 @@ def down_summary(results: Iterable[ClusterResult]) -> dict:
     return {"total": len(results), "down": down}
 
 
-_executor: concurrent.futures.ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=settings.KCLOUD_FANOUT_WORKERS, thread_name_prefix="kcloud-fanout"
-            )
-        return _executor
-
-
 def overall_timeout(cluster) -> float:
     """How long fan-out waits for one cluster: its timeout per attempt, plus a second of slack.
 
@@ -127,34 +116,98 @@ def fan_out(clusters: Iterable[Any], fn: Callable[[PrometheusClient, Any], T]) -
 
     Never raises for a cluster's failure: Prometheus errors and undecryptable
     credentials become ``status="error"`` with a readable message, any other
-    exception "internal error" (logged with its traceback). A cluster that has
-    not finished within :func:`overall_timeout` is reported "timed out"
+    exception "internal error" (logged with its traceback). A cluster whose
+    work has run longer than :func:`overall_timeout` is reported "timed out"
     without waiting further; its thread finishes on its own (the client's
-    deadline bounds it). ``fn`` must not touch the database (see the module
-    docstring).
+    deadline bounds it). The clock starts when the cluster's work starts, not
+    when it was asked for: a healthy cluster that waited for a thread under load
+    is not reported as timed out. One that could not start within
+    ``KCLOUD_FANOUT_QUEUE_SECONDS`` is reported ``busy``. The clusters run on the
+    shared pool within the request's thread budget (:mod:`clusters.prometheus.threads`).
+    ``fn`` must not touch the database (see the module docstring).
     """
     clusters = list(clusters)
     if not clusters:
         return []
-    executor = _get_executor()
-    started = time.monotonic()
-    futures = [executor.submit(_run, cluster, fn) for cluster in clusters]
-    results: list[ClusterResult[T]] = []
-    for cluster, future in zip(clusters, futures, strict=True):
-        # Deadlines count from the common start, so waiting in order costs the slowest cluster, not the sum.
-        remaining = started + overall_timeout(cluster) - time.monotonic()
-        try:
-            results.append(future.result(timeout=max(0.0, remaining)))
-        except concurrent.futures.TimeoutError:
-            future.cancel()  # only helps if it never started (pool saturated)
-            logger.warning("fan-out: cluster %s did not answer in %.1f s", cluster.name, overall_timeout(cluster))
-            results.append(
-                ClusterResult(
+    with threads.request_budget() as budget:
+        return _FanOut(clusters, fn, budget).run()
+
+
+class _FanOut(Generic[T]):
+    """One fan-out's bookkeeping: which clusters wait, run (since when) and have answered."""
+
+    def __init__(self, clusters: list[Any], fn: Callable[[PrometheusClient, Any], T], budget: threads.Budget) -> None:
+        self.clusters = clusters
+        self.fn = fn
+        self.budget = budget
+        self.pool = threads.pool()
+        self.asked = time.monotonic()
+        self.results: list[ClusterResult[T] | None] = [None] * len(clusters)
+        self.started: dict[int, float] = {}  # index -> when its work started (written by the task)
+        self.running: dict[concurrent.futures.Future, int] = {}
+        self.next = 0
+
+    def run(self) -> list[ClusterResult[T]]:
+        queue_deadline = self.asked + settings.KCLOUD_FANOUT_QUEUE_SECONDS
+        while self.next < len(self.clusters) or self.running:
+            generation = self.pool.generation
+            self._start_what_fits()
+            self._collect()
+            now = time.monotonic()
+            if self.next < len(self.clusters) and not self.running and now >= queue_deadline:
+                self._give_up_waiting()
+                break
+            if self.next >= len(self.clusters) and not self.running:
+                break
+            wake = [
+                self.started[i] + overall_timeout(self.clusters[i]) for i in self.running.values() if i in self.started
+            ]
+            if self.next < len(self.clusters):
+                wake.append(queue_deadline)
+            # Woken early by any task starting or ending (ours or another request's thread coming back).
+            self.pool.wait(generation, min(wake, default=now + 1.0) - now)
+        return [r for r in self.results if r is not None]
+
+    def _start_what_fits(self) -> None:
+        while self.next < len(self.clusters):
+            index = self.next
+            future = self.pool.try_submit(lambda index=index: self._task(index), self.budget)
+            if future is None:
+                return
+            self.running[future] = index
+            self.next += 1
+
+    def _task(self, index: int) -> ClusterResult[T]:
+        self.started[index] = time.monotonic()
+        self.pool.touch()  # the fan-out now has a deadline to watch
+        return _run(self.clusters[index], self.fn)
+
+    def _collect(self) -> None:
+        now = time.monotonic()
+        for future, index in list(self.running.items()):
+            cluster = self.clusters[index]
+            if future.done():
+                self.results[index] = future.result()
+            elif index in self.started and now - self.started[index] >= overall_timeout(cluster):
+                logger.warning("fan-out: cluster %s did not answer in %.1f s", cluster.name, overall_timeout(cluster))
+                self.results[index] = ClusterResult(
                     cluster,
                     "error",
                     error=TIMED_OUT,
                     error_code=PrometheusTimeout.code,
-                    latency_ms=_ms_since(started),
+                    latency_ms=_ms_since(self.started[index]),
                 )
+            else:
+                continue
+            del self.running[future]
+
+    def _give_up_waiting(self) -> None:
+        for index in range(self.next, len(self.clusters)):
+            cluster = self.clusters[index]
+            logger.warning(
+                "fan-out: no thread for cluster %s in %s s", cluster.name, settings.KCLOUD_FANOUT_QUEUE_SECONDS
             )
-    return results
+            self.results[index] = ClusterResult(
+                cluster, "error", error=BUSY, error_code=BUSY_CODE, latency_ms=_ms_since(self.asked)
+            )
+        self.next = len(self.clusters)

@@ -17,10 +17,10 @@ bounded, whatever the fleet: at most ``KCLOUD_EXPORT_MAX_POINTS / CHUNK_POINTS +
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from clusters.prometheus.gcpause import gc_paused
+from clusters.prometheus.threads import beside
 from clusters.retention import check_start
 from exports.dataset import Batch, Column, Dataset
 from exports.datasets.common import Batcher, check_points, span_parameters
@@ -124,13 +124,12 @@ def build(clusters: list, requested: list[str], params: Mapping[str, str]) -> Da
         steps = max(1, min(CHUNK_POINTS // series_count, 11_000))
         chunks = list(_chunks(first_end + step, end, step, steps))
         # The next chunk is fetched while this one is written: Prometheus works while we format.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-export") as pool:
-            pending = pool.submit(fetch, *chunks[0]) if chunks else None
-            for index in range(len(chunks)):
-                chunk = pending.result()
-                pending = pool.submit(fetch, *chunks[index + 1]) if index + 1 < len(chunks) else None
-                yield from emit(batcher, chunk)
-                del chunk  # one chunk written, one in flight: memory stays bounded
+        pending = beside(fetch, *chunks[0]) if chunks else None
+        for index in range(len(chunks)):
+            chunk = pending.result()
+            pending = beside(fetch, *chunks[index + 1]) if index + 1 < len(chunks) else None
+            yield from emit(batcher, chunk)
+            del chunk  # one chunk written, one in flight: memory stays bounded
         yield from batcher.flush()
 
     return Dataset(

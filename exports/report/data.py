@@ -19,12 +19,12 @@ devices 2, range 1, facility 0-1), whatever the fleet's size.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from clusters.prometheus.fanout import ClusterResult, fan_out
+from clusters.prometheus.threads import beside
 from exports.report.period import Window
 from kcloud.api.params import choose_step
 from kcloud.timeutil import from_unix, utcnow
@@ -105,10 +105,9 @@ def _fetch(client: Any, cluster: Any, site: Site, window: Window, step: int) -> 
     # The devices (and the placement they carry) first; then the range query runs beside the
     # efficiency request, both using them: the cluster costs its slowest request.
     inventory = devices.fetch_accelerators(client, cluster, at=end)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-report") as pool:
-        series = pool.submit(timeseries.fetch_series, client, cluster, start, end, step, False, inventory.placement)
-        eff = efficiency.fetch_efficiency(client, cluster, site, end, window.seconds, inventory)
-        return eff, series.result()
+    series = beside(timeseries.fetch_series, client, cluster, start, end, step, False, inventory.placement)
+    eff = efficiency.fetch_efficiency(client, cluster, site, end, window.seconds, inventory)
+    return eff, series.result()
 
 
 def _coverage(name: str, values: list[float | None], stamps: list[float], step: int) -> Coverage:

@@ -30,6 +30,7 @@ from typing import Any
 from clusters import placement as P
 from clusters.prometheus.cache import SUMMARY, cached_query
 from clusters.prometheus.promql import TAG
+from clusters.prometheus.threads import beside
 from infrastructure import nodepower, queries
 from infrastructure.kepler import zone_of
 
@@ -235,14 +236,11 @@ def cluster_energy(
     (or an object with ``gpus``, ``npus`` and ``placement``, like a snapshot) when the
     caller has it; else it is fetched (two cached requests, shared with the device lists).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from accelerators import devices as accelerators
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-energy") as pool:
-        pending = pool.submit(accelerators.fetch_accelerators, client, cluster, at=end) if inventory is None else None
-        out, samples = query_energy(client, cluster, end, window_seconds)
-        found = inventory if pending is None else pending.result()
+    pending = beside(accelerators.fetch_accelerators, client, cluster, at=end) if inventory is None else None
+    out, samples = query_energy(client, cluster, end, window_seconds)
+    found = inventory if pending is None else pending.result()
     return finish(out, samples, found)
 
 

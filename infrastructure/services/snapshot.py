@@ -27,7 +27,6 @@ Power semantics (the same as ``demo/truth.py``; node rules in
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +34,7 @@ from clusters import placement as P
 from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.promql import TAG
 from clusters.prometheus.results import Sample
+from clusters.prometheus.threads import beside
 from infrastructure import nodepower, queries
 
 logger = logging.getLogger(__name__)
@@ -409,10 +409,9 @@ def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
     # The device queries run beside the snapshot query (the client's session is
     # thread-safe and nothing here touches the database): the cluster costs its
     # slowest request, not the sum of them.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-snapshot") as pool:
-        devices = pool.submit(fetch_devices, client, cluster, at)
-        answer = cached_query(client, queries.snapshot(cluster.scope), LIVE, time=at)
-        inventory = devices.result()
+    devices = beside(fetch_devices, client, cluster, at)
+    answer = cached_query(client, queries.snapshot(cluster.scope), LIVE, time=at)
+    inventory = devices.result()
     snap.gpus, snap.npus = list(inventory.gpus), list(inventory.npus)
     snap.tally.merge(inventory.tally)  # devices that could not be placed are this answer's too
     snap.placement = P.Placement.from_samples(answer.samples)

@@ -18,13 +18,13 @@ plus the idle and utilisation parts) plus the accelerators' two device requests.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from clusters.prometheus.cache import SUMMARY, cached_query
 from clusters.prometheus.fanout import ClusterResult
 from clusters.prometheus.promql import TAG
+from clusters.prometheus.threads import beside
 from infrastructure.queries import subquery_step
 from infrastructure.services.energy import ClusterEnergy, finish
 from monitoring import queries
@@ -62,12 +62,11 @@ def fetch_efficiency(
 
     step = subquery_step(window_seconds)
     out = ClusterEnergy(cluster=cluster.name, end=end, window_seconds=window_seconds)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kcloud-efficiency") as pool:
-        pending = None if inventory else pool.submit(accelerators.fetch_accelerators, client, cluster, at=end)
-        facility = pool.submit(fetch_facility, client, site, end, window_seconds)
-        result = cached_query(client, queries.efficiency(cluster.scope, window_seconds, step), SUMMARY, time=end)
-        found = inventory if pending is None else pending.result()
-        out.facility = facility.result()
+    pending = None if inventory else beside(accelerators.fetch_accelerators, client, cluster, at=end)
+    facility = beside(fetch_facility, client, site, end, window_seconds)
+    result = cached_query(client, queries.efficiency(cluster.scope, window_seconds, step), SUMMARY, time=end)
+    found = inventory if pending is None else pending.result()
+    out.facility = facility.result()
     devices = [*found.gpus, *found.npus]
     finish(out, result.samples, found)
     eff = ClusterEfficiency(energy=out)

@@ -8,9 +8,9 @@ query, for PUE, carbon and cost (:mod:`monitoring.economics`).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from clusters.prometheus.threads import beside
 from infrastructure.services.energy import PARTS, ClusterEnergy, Parts, cluster_energy
 from monitoring.economics import Site, fetch_facility
 
@@ -19,8 +19,7 @@ __all__ = ["PARTS", "ClusterEnergy", "Parts", "fetch_energy"]
 
 def fetch_energy(client: Any, cluster: Any, site: Site, end: float, window_seconds: int) -> ClusterEnergy:
     """Energy of one cluster over ``[end - window, end]`` and its facility figure (in a fan-out worker)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcloud-energy-facility") as pool:
-        facility = pool.submit(fetch_facility, client, site, end, window_seconds)
-        out = cluster_energy(client, cluster, end, window_seconds)
-        out.facility = facility.result()
+    facility = beside(fetch_facility, client, site, end, window_seconds)
+    out = cluster_energy(client, cluster, end, window_seconds)
+    out.facility = facility.result()
     return out

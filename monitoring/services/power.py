@@ -16,11 +16,11 @@ facility power query when it has one. Definitions:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from clusters.prometheus.fanout import ClusterResult, fan_out
+from clusters.prometheus.threads import beside
 from infrastructure.services.common import snapshot_of
 from infrastructure.services.energy import ClusterEnergy, finish, query_energy
 from infrastructure.services.snapshot import ClusterSnapshot
@@ -61,18 +61,17 @@ def _known_sum(values: list[float | None]) -> float | None:
 
 def fetch_now(client: Any, cluster: Any, site: Site, at: float, window_seconds: int | None = None) -> ClusterNow:
     """Snapshot + facility power at ``at`` (+ energy over the window ending at ``at``); in a worker."""
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="kcloud-power") as pool:
-        facility = pool.submit(fetch_facility, client, site, at)
-        window_facility = pool.submit(fetch_facility, client, site, at, window_seconds) if window_seconds else None
-        counters = pool.submit(query_energy, client, cluster, at, window_seconds) if window_seconds else None
-        snap = snapshot_of(client, cluster, at)
-        energy = None
-        if counters is not None and window_facility is not None:
-            # The snapshot's devices and placement are those at ``at``: no second inventory request.
-            energy, samples = counters.result()
-            finish(energy, samples, snap)
-            energy.facility = window_facility.result()
-        return ClusterNow(snap, facility.result(), energy)
+    facility = beside(fetch_facility, client, site, at)
+    window_facility = beside(fetch_facility, client, site, at, window_seconds) if window_seconds else None
+    counters = beside(query_energy, client, cluster, at, window_seconds) if window_seconds else None
+    snap = snapshot_of(client, cluster, at)
+    energy = None
+    if counters is not None and window_facility is not None:
+        # The snapshot's devices and placement are those at ``at``: no second inventory request.
+        energy, samples = counters.result()
+        finish(energy, samples, snap)
+        energy.facility = window_facility.result()
+    return ClusterNow(snap, facility.result(), energy)
 
 
 def fan_out_now(

@@ -115,7 +115,8 @@ def test_partial_results_with_dead_and_hanging_clusters(healthy_url, closed_url,
     results = fan_out(clusters, _query)
     elapsed = time.monotonic() - started
 
-    assert elapsed < 2 * TIMEOUT
+    # The hanging cluster is not retried on a read timeout, and the answer does not wait beyond its deadline.
+    assert elapsed < overall_timeout(clusters[3])
     assert [r.cluster.name for r in results] == ["alpha", "dead", "beta", "hung", "gamma"]
     assert [r.status for r in results] == ["ok", "error", "ok", "error", "ok"]
     assert [r.value for r in results] == [42.0, None, 42.0, None, 42.0]
@@ -125,7 +126,7 @@ def test_partial_results_with_dead_and_hanging_clusters(healthy_url, closed_url,
     assert "Connection refused" in dead.error
     assert hung.error_code == "prometheus_timeout"
     assert hung.latency_ms >= TIMEOUT * 1000 * 0.9
-    assert all(r.latency_ms < 2000 for r in results)
+    assert all(r.latency_ms < overall_timeout(r.cluster) * 1000 for r in results)
 
     rows = outcomes(results)
     assert rows[0] == {"name": "alpha", "status": "ok", "error": None, "latency_ms": rows[0]["latency_ms"]}
@@ -173,7 +174,7 @@ def test_overall_deadline_reports_timed_out_without_waiting(settings, healthy_ur
 
     def fn(client, cluster):
         if cluster.name == "stuck":
-            release.wait(10)  # a fn that ignores every timeout
+            release.wait(30)  # a fn that ignores every timeout
         return "done"
 
     stuck = make_cluster("stuck", healthy_url, timeout_seconds=0.5)
@@ -181,10 +182,11 @@ def test_overall_deadline_reports_timed_out_without_waiting(settings, healthy_ur
     started = time.monotonic()
     try:
         results = fan_out([stuck, make_cluster("quick", healthy_url)], fn)
+        # Returned while the stuck function still runs: the deadline, not the function, ended the wait.
+        assert not release.is_set()
     finally:
         release.set()
-    elapsed = time.monotonic() - started
-    assert 1.4 < elapsed < 2.5
+    assert time.monotonic() - started >= overall_timeout(stuck)
     assert [r.status for r in results] == ["error", "ok"]
     assert results[0].error == "timed out"
     assert results[0].error_code == "prometheus_timeout"
@@ -196,14 +198,16 @@ def test_empty_fan_out():
 
 
 def test_clusters_run_in_parallel(healthy_url):
+    # All eight must be running at once to pass the barrier (the request's budget is eight threads).
+    together = threading.Barrier(8)
+
     def fn(client, cluster):
-        time.sleep(0.3)
+        together.wait(timeout=20)
         return cluster.name
 
-    clusters = [make_cluster(f"c{i}", healthy_url) for i in range(8)]
-    started = time.monotonic()
+    clusters = [make_cluster(f"c{i}", healthy_url, timeout_seconds=10) for i in range(8)]
     results = fan_out(clusters, fn)
-    assert time.monotonic() - started < 1.2
+    assert [r.status for r in results] == ["ok"] * 8
     assert [r.value for r in results] == [f"c{i}" for i in range(8)]
 
 
