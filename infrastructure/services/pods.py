@@ -10,7 +10,7 @@ from clusters.prometheus.cache import LIVE, SUMMARY, cached_query
 from clusters.prometheus.client import client_for
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.promql import TAG
-from infrastructure import queries
+from infrastructure import kepler, queries
 from infrastructure.services.common import memoized, snapshot_of
 from infrastructure.services.snapshot import MIB, ClusterSnapshot, Pod
 
@@ -128,7 +128,7 @@ def fetch_containers(client: Any, cluster: Any, at: float) -> ContainerSnapshot:
         if kind == "k010_container":
             pod_key = placement.pod_of_uid(lab.get("pod_id"))  # Kepler 0.10 names a container's pod by UID
             if pod_key is not None:
-                _add(power, (*pod_key, lab.get("container_name", "")), queries.zone_of(lab), s.value)
+                _add(power, (*pod_key, lab.get("container_name", "")), kepler.zone_of(lab), s.value)
         elif kind in ("k07_container_package", "k07_container_dram"):
             key = (lab.get("container_namespace", ""), lab.get("pod_name", ""), lab.get("container_name", ""))
             _add(power, key, kind.rsplit("_", 1)[1], s.value)

@@ -35,7 +35,7 @@ from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.promql import TAG
 from clusters.prometheus.results import Sample
 from clusters.prometheus.threads import beside
-from infrastructure import nodepower, queries
+from infrastructure import kepler, nodepower, queries
 
 logger = logging.getLogger(__name__)
 
@@ -288,11 +288,11 @@ def parse_power(samples: list[Sample], placement: P.Placement, tally: P.Tally) -
         kind, lab = _kind(s), s.labels
         if kind in _K010_NODE:
             k.generation = "0.10"
-            _add(k.node, node_of(lab, P.KEPLER), f"{queries.zone_of(lab)}_{_K010_NODE[kind]}", s.value)
+            _add(k.node, node_of(lab, P.KEPLER), f"{kepler.zone_of(lab)}_{_K010_NODE[kind]}", s.value)
         elif kind == "k010_pod":
             k.generation = "0.10"
             key = (lab.get("pod_namespace", ""), lab.get("pod_name", ""))
-            _add(k.pod, key, queries.zone_of(lab), s.value)
+            _add(k.pod, key, kepler.zone_of(lab), s.value)
             k.pod_node[key] = node_of(lab, P.KEPLER) or ""
         elif kind in ("k07_node_package", "k07_node_dram"):
             k.generation = k.generation or "0.7"
@@ -409,9 +409,9 @@ def fetch_snapshot(client: Any, cluster: Any, at: float) -> ClusterSnapshot:
     # The device queries run beside the snapshot query (the client's session is
     # thread-safe and nothing here touches the database): the cluster costs its
     # slowest request, not the sum of them.
-    devices = beside(fetch_devices, client, cluster, at)
+    pending = beside(fetch_devices, client, cluster, at)
     answer = cached_query(client, queries.snapshot(cluster.scope), LIVE, time=at)
-    inventory = devices.result()
+    inventory = pending.result()
     snap.gpus, snap.npus = list(inventory.gpus), list(inventory.npus)
     snap.tally.merge(inventory.tally)  # devices that could not be placed are this answer's too
     snap.placement = P.Placement.from_samples(answer.samples)

@@ -154,100 +154,77 @@ def _slice_status(device_status: str, pod: str | None) -> str:
     return "active" if pod else "idle"
 
 
-def _gpu(graph: Topology, g: Any, pods: set[str]) -> None:
-    gid = gpu_id(g.uuid)
+def _device(graph: Topology, d: Any, **fields: Any) -> Vertex:
+    """A GPU or NPU vertex under its node (``fields``: id, kind, label, name, model)."""
+    vertex = Vertex(
+        parent=node_id(d.node),
+        node=d.node,
+        vendor=d.vendor,
+        index=d.index,
+        status=d.status,
+        utilization_percent=d.utilization_percent,
+        temperature_celsius=d.temperature_celsius,
+        power_watts=d.power_watts,
+        **fields,
+    )
+    graph.vertices.append(vertex)
+    graph.edges.append(Edge(vertex.parent, vertex.id, "hosts"))
+    return vertex
+
+
+def _slice(graph: Topology, device: Vertex, part: Any, **fields: Any) -> None:
+    """A MIG instance or NPU partition (``part``: its pod, power and share) inside its device's vertex."""
     graph.vertices.append(
         Vertex(
-            id=gid,
-            kind="gpu",
-            label=f"GPU {g.index}" if g.index is not None else g.uuid,
-            parent=node_id(g.node),
-            name=g.uuid,
-            node=g.node,
-            vendor=g.vendor,
-            model=g.model_name,
-            index=g.index,
-            status=g.status,
-            utilization_percent=g.utilization_percent,
-            temperature_celsius=g.temperature_celsius,
-            power_watts=g.power_watts,
+            parent=device.id,
+            node=device.node,
+            vendor=device.vendor,
+            model=device.model,
+            status=_slice_status(device.status, part.pod),
+            power_watts=part.power_watts,
+            power_share=part.power_share,
+            **fields,
         )
     )
-    graph.edges.append(Edge(node_id(g.node), gid, "hosts"))
-    instances = {}
-    for inst in g.mig_instances:
-        mid = mig_id(g.uuid, inst.gpu_instance_id)
-        instances[str(inst.gpu_instance_id)] = mid
-        graph.vertices.append(
-            Vertex(
-                id=mid,
-                kind="mig",
-                label=f"MIG {inst.gpu_instance_id} {inst.profile or ''}".strip(),
-                parent=gid,
-                name=str(inst.gpu_instance_id),
-                node=g.node,
-                vendor=g.vendor,
-                model=g.model_name,
-                status=_slice_status(g.status, inst.pod),
-                power_watts=inst.power_watts,
-                power_share=inst.power_share,
-                profile=inst.profile,
-            )
-        )
-        graph.edges.append(Edge(gid, mid, "contains"))
-    for a in g.allocations:
-        source = instances.get(str(a.gpu_instance_id), gid) if a.gpu_instance_id is not None else gid
+    graph.edges.append(Edge(device.id, fields["id"], "contains"))
+
+
+def _allocations(graph: Topology, allocations: list, source_of: Any, pods: set[str]) -> None:
+    """``allocated_to`` edges from the device (or the slice a pod holds) to the pods shown."""
+    for a in allocations:
         target = pod_id(a.namespace, a.pod)
         if target in pods:
-            graph.edges.append(Edge(source, target, "allocated_to", a.share))
+            graph.edges.append(Edge(source_of(a), target, "allocated_to", a.share))
+
+
+def _gpu(graph: Topology, g: Any, pods: set[str]) -> None:
+    label = f"GPU {g.index}" if g.index is not None else g.uuid
+    gpu = _device(graph, g, id=gpu_id(g.uuid), kind="gpu", label=label, name=g.uuid, model=g.model_name)
+    instances = {}
+    for inst in g.mig_instances:
+        mid = instances[str(inst.gpu_instance_id)] = mig_id(g.uuid, inst.gpu_instance_id)
+        label = f"MIG {inst.gpu_instance_id} {inst.profile or ''}".strip()
+        _slice(graph, gpu, inst, id=mid, kind="mig", label=label, name=str(inst.gpu_instance_id), profile=inst.profile)
+
+    def source(a) -> str:
+        return instances.get(str(a.gpu_instance_id), gpu.id) if a.gpu_instance_id is not None else gpu.id
+
+    _allocations(graph, g.allocations, source, pods)
 
 
 def _npu(graph: Topology, x: Any, pods: set[str]) -> None:
-    xid = npu_id(x.id)
-    graph.vertices.append(
-        Vertex(
-            id=xid,
-            kind="npu",
-            label=f"NPU {x.index}" if x.index is not None else x.id,
-            parent=node_id(x.node),
-            name=x.id,
-            node=x.node,
-            vendor=x.vendor,
-            model=x.model,
-            index=x.index,
-            status=x.status,
-            utilization_percent=x.utilization_percent,
-            temperature_celsius=x.temperature_celsius,
-            power_watts=x.power_watts,
-        )
-    )
-    graph.edges.append(Edge(node_id(x.node), xid, "hosts"))
+    label = f"NPU {x.index}" if x.index is not None else x.id
+    npu = _device(graph, x, id=npu_id(x.id), kind="npu", label=label, name=x.id, model=x.model)
     partitions = {}
     for part in x.partitions:
-        pid = partition_id(x.id, part.cores)
-        partitions[part.cores] = pid
-        graph.vertices.append(
-            Vertex(
-                id=pid,
-                kind="partition",
-                label=f"cores {part.cores}",
-                parent=xid,
-                name=part.cores,
-                node=x.node,
-                vendor=x.vendor,
-                model=x.model,
-                status=_slice_status(x.status, part.pod),
-                power_watts=part.power_watts,
-                power_share=part.power_share,
-                cores=part.cores,
-            )
-        )
-        graph.edges.append(Edge(xid, pid, "contains"))
-    for a in x.allocations:
-        source = partitions.get(a.cores, xid) if a.cores else xid
-        target = pod_id(a.namespace, a.pod)
-        if target in pods:
-            graph.edges.append(Edge(source, target, "allocated_to", a.share))
+        pid = partitions[part.cores] = partition_id(x.id, part.cores)
+        label = f"cores {part.cores}"
+        _slice(graph, npu, part, id=pid, kind="partition", label=label, name=part.cores, cores=part.cores)
+
+    def source(a) -> str:
+        return partitions.get(a.cores, npu.id) if a.cores else npu.id
+
+    _allocations(graph, x.allocations, source, pods)
 
 
 def build(snap: ClusterSnapshot, node: str | None = None) -> Topology:

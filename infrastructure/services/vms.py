@@ -18,7 +18,7 @@ from clusters import placement as P
 from clusters.prometheus.cache import LIVE, cached_query
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.promql import TAG
-from infrastructure import queries
+from infrastructure import kepler, queries
 
 MIB = 1024.0 * 1024.0
 VM_ORDERING = ("id", "name", "cluster", "host", "state", "vcpus", "memory_mb", "cpu_usage_cores", "power_watts")
@@ -64,7 +64,7 @@ def fetch_vms(client: Any, cluster: Any, at: float) -> list[VirtualMachine]:
                 d[kind] = s.value
         elif kind == "openstack_nova_server_status":
             nova[lab.get("id", "")] = lab
-        elif kind == "k010_vm" and queries.zone_of(lab) == "package" and s.value is not None:
+        elif kind == "k010_vm" and kepler.zone_of(lab) == "package" and s.value is not None:
             power[lab.get("vm_id", "")] = power.get(lab.get("vm_id", ""), 0.0) + s.value
         elif kind == "k07_vm_package" and s.value is not None:
             power[lab.get("vm_id", "")] = s.value
