@@ -16,6 +16,7 @@ binary must be present.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -70,45 +71,48 @@ class FleetPrometheus:
         return self.deployment.endpoint(name, via_global=via_global)
 
 
-def _truth_for(fleet: Any) -> Any:
-    from demo.truth import Truth
+@contextlib.contextmanager
+def running_fleet(profiles: str, workdir: Path, history_hours: float = HISTORY_HOURS) -> Iterator[FleetPrometheus]:
+    """The test fleet in real Prometheus servers while the block runs.
 
-    return Truth(fleet)
-
-
-@pytest.fixture(scope="session")
-def fleet_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPrometheus]:
-    """The demo fleet in real Prometheus servers, for the whole test session.
-
-    The fleet's epoch is now - 26 h floored to the hour, history covers the
-    25 h up to the last full hour at 30 s (cached on disk between sessions,
-    see `backfill_cache_dir`) and then up to now, and its stopped node
-    stopped 20 minutes before that full hour (20-80 minutes ago).
+    The fleet's epoch is now - 26 h floored to the hour, history covers
+    ``history_hours`` up to the last full hour at 30 s (cached on disk between
+    sessions, see `backfill_cache_dir`) and then up to now, and its stopped node
+    stopped 20 minutes before that full hour (20-80 minutes ago). The first
+    cluster is behind basic auth, the last two also behind a global querier.
     """
     require_prometheus()
     from demo.deployment import start_fleet_prometheus
     from demo.fleet import build_fleet
+    from demo.truth import Truth
 
     now = time.time()
     hour = math.floor(now / 3600) * 3600
-    # Each cluster stored the way a different real setup stores it (demo/profiles.py): the truth
-    # does not depend on the scrape setup, so neither may any answer.
-    fleet = build_fleet(seed=SEED, size="test", epoch=hour - 26 * 3600, stop_at=hour - 20 * 60, profiles=PROFILES)
+    fleet = build_fleet(seed=SEED, size="test", epoch=hour - 26 * 3600, stop_at=hour - 20 * 60, profiles=profiles)
     names = [c.name for c in fleet.clusters]
     deployment = start_fleet_prometheus(
         fleet,
-        HISTORY_HOURS,
+        history_hours,
         live=True,
         basic_auth_cluster=names[0],
         global_querier_clusters=(names[-2], names[-1]) if len(names) >= 3 else None,
-        workdir=tmp_path_factory.mktemp("fleet-prometheus"),
+        workdir=workdir,
         scrape_interval=LIVE_SCRAPE_INTERVAL_SECONDS,
         cache_dir=backfill_cache_dir(),
     )
     try:
-        yield FleetPrometheus(deployment=deployment, fleet=fleet, truth=_truth_for(fleet), started_at=now)
+        yield FleetPrometheus(deployment=deployment, fleet=fleet, truth=Truth(fleet), started_at=now)
     finally:
         deployment.stop()
+
+
+@pytest.fixture(scope="session")
+def fleet_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPrometheus]:
+    """The demo fleet in real Prometheus servers, for the whole test session (see :func:`running_fleet`)."""
+    # Each cluster stored the way a different real setup stores it (demo/profiles.py): the truth
+    # does not depend on the scrape setup, so neither may any answer.
+    with running_fleet(PROFILES, tmp_path_factory.mktemp("fleet-prometheus")) as fp:
+        yield fp
 
 
 def register_clusters(deployment: Any) -> list[Any]:

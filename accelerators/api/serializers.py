@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from clusters.api.serializers import ClusterOutcomeSerializer
 from kcloud.api.serializers import RowSerializer
 
 ATTRIBUTION_RULE = (
@@ -178,13 +179,6 @@ class AcceleratorSerializer(RowSerializer):
     pod = _s()
     status = serializers.CharField(help_text=STATUS_HELP)
     last_seen = serializers.DateTimeField(allow_null=True)
-
-
-class ClusterOutcomeSerializer(RowSerializer):
-    name = serializers.CharField()
-    status = serializers.CharField(help_text="ok | error")
-    error = _s()
-    latency_ms = _f()
 
 
 class _Envelope(RowSerializer):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from clusters.models import Cluster
 from kcloud import audience
+from kcloud.api.serializers import RowSerializer
 
 
 class ClusterSerializer(serializers.ModelSerializer):
@@ -48,3 +49,12 @@ class ClusterSerializer(serializers.ModelSerializer):
     def get_prometheus_url(self, obj: Cluster) -> str | None:
         # Partners do not learn internal network addresses.
         return obj.prometheus_url if audience.internal() else None
+
+
+class ClusterOutcomeSerializer(RowSerializer):
+    """What one cluster contributed to an answer (``ClusterResult.outcome()``): every list's ``clusters``."""
+
+    name = serializers.CharField()
+    status = serializers.CharField(help_text="ok | error")
+    error = serializers.CharField(allow_null=True, help_text="What failed; staff also see where.")
+    latency_ms = serializers.FloatField(allow_null=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from clusters.api.serializers import ClusterOutcomeSerializer
 from kcloud.api.serializers import RowSerializer
 
 F = serializers.FloatField
@@ -12,13 +13,6 @@ NULL = {"allow_null": True, "read_only": True}
 
 def _float(source: str | None = None) -> serializers.FloatField:
     return F(source=source, **NULL) if source else F(**NULL)
-
-
-class InfraClusterOutcomeSerializer(RowSerializer):
-    name = serializers.CharField()
-    status = serializers.CharField(help_text="One of: ok, error.")
-    error = serializers.CharField(allow_null=True)
-    latency_ms = F(allow_null=True)
 
 
 class InfraNodeSerializer(RowSerializer):
@@ -183,7 +177,7 @@ class InfraNodeSummarySerializer(RowSerializer):
     by_role = serializers.DictField(child=serializers.IntegerField())
     total = serializers.DictField(child=F())
     top = InfraNodeSerializer(many=True)
-    clusters = InfraClusterOutcomeSerializer(many=True)
+    clusters = ClusterOutcomeSerializer(many=True)
     timestamp = serializers.DateTimeField()
 
 
@@ -204,7 +198,7 @@ class InfraPodSummarySerializer(RowSerializer):
     power_watts = F()
     by_namespace = InfraNamespacePowerSerializer(many=True)
     top = InfraPodSerializer(many=True)
-    clusters = InfraClusterOutcomeSerializer(many=True)
+    clusters = ClusterOutcomeSerializer(many=True)
     timestamp = serializers.DateTimeField()
 
 
@@ -325,13 +319,6 @@ class TopologyTotalsSerializer(RowSerializer):
     pods_power_watts = serializers.FloatField(help_text="Sum of the pods' attributed power.", **_NULL)
 
 
-class TopologyOutcomeSerializer(RowSerializer):
-    name = serializers.CharField()
-    status = serializers.CharField()
-    error = serializers.CharField(allow_null=True)
-    latency_ms = serializers.FloatField(allow_null=True)
-
-
 class TopologySerializer(RowSerializer):
     """``/clusters/{name}/topology``: the graph, or ``status: error`` with null lists when the cluster is down."""
 
@@ -341,7 +328,7 @@ class TopologySerializer(RowSerializer):
     error = serializers.CharField(**_NULL)
     partial = serializers.BooleanField()
     timestamp = serializers.CharField(help_text="The instant every value describes (ISO 8601 UTC).", **_NULL)
-    clusters = TopologyOutcomeSerializer(many=True)
+    clusters = ClusterOutcomeSerializer(many=True)
     totals = TopologyTotalsSerializer(allow_null=True)
     nodes = TopologyVertexSerializer(many=True, allow_null=True, help_text="Graph vertices (not only k8s nodes).")
     edges = TopologyEdgeSerializer(many=True, allow_null=True)

@@ -27,20 +27,6 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = {"_password", "_bearer_token"}
-# Written by the health probe and by the clock, not by a person: not audit events.
-UNAUDITED_FIELDS = {
-    "last_checked_at",
-    "last_ok_at",
-    "last_status",
-    "last_error",
-    "last_latency_ms",
-    "prometheus_version",
-    "capabilities",
-    "updated_at",
-    "created_at",
-    "last_used_at",
-    "key_hash",  # a token's key is its secret: not even "changed" (it never changes)
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +97,10 @@ def _diff(before: Any, after: Any) -> dict:
     changes = {}
     for field in after._meta.concrete_fields:
         name = field.name
-        if name in UNAUDITED_FIELDS or field.primary_key:
+        # Fields no form edits (the health probe's, the clock's, a token's hash) are not a
+        # person's doing: not audit events. Credentials are stored encrypted in such fields
+        # and set through their properties, so they are audited (as "changed", never a value).
+        if field.primary_key or (not field.editable and name not in SECRET_FIELDS):
             continue
         new = _value(after, field)
         old = None if before is None else _value(before, field)
@@ -203,27 +192,13 @@ def connect() -> None:
     user_model = get_user_model()
     track(ApiToken, "token")
     track(ClusterScope, "scope")
-    m2m_changed.connect(
-        _members("user.roles_changed", _named("auth.Group", "name")),
-        sender=user_model.groups.through,
-        dispatch_uid="audit-user-groups",
-        weak=False,
-    )
-    m2m_changed.connect(
-        _members("group.permissions_changed", _named("auth.Permission", "codename")),
-        sender=Group.permissions.through,
-        dispatch_uid="audit-group-permissions",
-        weak=False,
-    )
-    m2m_changed.connect(
-        _members("token.scope_changed", _named("clusters.Cluster", "name")),
-        sender=ApiToken.clusters.through,
-        dispatch_uid="audit-token-clusters",
-        weak=False,
-    )
-    m2m_changed.connect(
-        _members("scope.changed", _named("clusters.Cluster", "name")),
-        sender=ClusterScope.clusters.through,
-        dispatch_uid="audit-scope-clusters",
-        weak=False,
-    )
+    memberships = [
+        ("user.roles_changed", user_model.groups.through, "auth.Group", "name"),
+        ("group.permissions_changed", Group.permissions.through, "auth.Permission", "codename"),
+        ("token.scope_changed", ApiToken.clusters.through, "clusters.Cluster", "name"),
+        ("scope.changed", ClusterScope.clusters.through, "clusters.Cluster", "name"),
+    ]
+    for event, through, model_path, attr in memberships:
+        m2m_changed.connect(
+            _members(event, _named(model_path, attr)), sender=through, dispatch_uid=f"audit-{event}", weak=False
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from clusters.api.serializers import ClusterOutcomeSerializer
 from kcloud.api.serializers import RowSerializer
 
 NULL = {"allow_null": True, "read_only": True}
@@ -94,13 +95,6 @@ class ClusterPowerSerializer(RowSerializer):
     currency = _str()
 
 
-class OutcomeSerializer(RowSerializer):
-    name = serializers.CharField()
-    status = serializers.CharField(help_text="ok or error.")
-    error = _str()
-    latency_ms = _float()
-
-
 class WarningSerializer(RowSerializer):
     """Something an answering cluster could not account for (series no node was found for)."""
 
@@ -123,7 +117,7 @@ class FleetPowerSerializer(RowSerializer):
     by_resource_type = ResourceTypeSerializer(many=True)
     partial = serializers.BooleanField()
     missing_clusters = serializers.ListField(child=serializers.CharField())
-    clusters = OutcomeSerializer(many=True)
+    clusters = ClusterOutcomeSerializer(many=True)
     warnings = WarningSerializer(many=True)
 
 
@@ -139,7 +133,7 @@ class NodeCountsSerializer(RowSerializer):
     total = serializers.IntegerField()
 
 
-class PrometheusStatusSerializer(OutcomeSerializer):
+class PrometheusStatusSerializer(ClusterOutcomeSerializer):
     version = _str()
     last_checked_at = serializers.DateTimeField(allow_null=True)
     last_health_status = serializers.CharField()

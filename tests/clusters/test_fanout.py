@@ -1,19 +1,12 @@
-"""Fan-out over clusters: partial results, order, deadlines, against real sockets.
-
-``responses`` is deliberately not used here: it would intercept every request,
-and these tests need a real refused port and a real server that never answers.
-"""
+"""Fan-out over clusters: partial results, order, deadlines, against real sockets (see conftest)."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
-import socket
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -22,6 +15,7 @@ from clusters.models import Cluster
 from clusters.prometheus.client import reset_clients
 from clusters.prometheus.errors import PrometheusBadQuery
 from clusters.prometheus.fanout import ClusterResult, fan_out, outcomes, overall_timeout
+from tests.clusters.conftest import PrometheusStandIn, serving
 
 TIMEOUT = 1.0
 _ids = itertools.count(5000)
@@ -35,61 +29,17 @@ def make_cluster(name: str, url: str, **fields) -> Cluster:
     return cluster
 
 
-class _PrometheusHandler(BaseHTTPRequestHandler):
-    """Answers every query with one sample whose label says which server answered."""
+class _PrometheusHandler(PrometheusStandIn):
+    """Labels its sample with the port of the server that answered."""
 
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        payload = {
-            "status": "success",
-            "data": {
-                "resultType": "vector",
-                "result": [{"metric": {"server": str(self.server.server_port)}, "value": [1700000000, "42"]}],
-            },
-        }
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = _answer
-    do_POST = _answer
-
-    def log_message(self, format, *args):  # keep test output quiet
-        pass
+    def labels(self) -> dict:
+        return {"server": str(self.server.server_port)}
 
 
 @pytest.fixture
 def healthy_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PrometheusHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def closed_url():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now: connections are refused at once
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def hanging_url():
-    # Listens (the kernel completes the handshake) but never reads or answers.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    with serving(_PrometheusHandler) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

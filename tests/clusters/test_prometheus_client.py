@@ -372,13 +372,12 @@ def test_retries_stop_at_the_deadline():
 
     responses.add_callback(responses.POST, QUERY_URL, callback=slow_503)
     client = PrometheusClient(make_cluster(timeout_seconds=0.5), retries=5)
-    started = time.monotonic()
     # Unavailable when the last attempt's 503 arrives in time, Timeout when the budget
-    # runs out first (a loaded machine): both end the call at about one budget.
+    # runs out first (a loaded machine): either way the attempts stop at the budget,
+    # at most three of the six that retries=5 would allow (counted, not timed).
     with pytest.raises((PrometheusUnavailable, PrometheusTimeout)):
         client.query("up")
-    assert time.monotonic() - started < 1.2  # ~ one budget, not retries x attempts (6 x 0.2 s)
-    assert len(responses.calls) <= 3
+    assert 1 <= len(responses.calls) <= 3
 
 
 # --- error mapping ----------------------------------------------------------------------

@@ -6,70 +6,29 @@ a short delay, and a port that accepts connections and never answers.
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from clusters.prometheus import threads
 from clusters.prometheus.fanout import fan_out, overall_timeout
 from clusters.prometheus.threads import Budget, Pool, beside
+from tests.clusters.conftest import PrometheusStandIn, serving
 from tests.clusters.test_fanout import make_cluster
 
 ANSWER_DELAY = 0.03  # seconds per query: enough for requests to pile up in the pool
 
 
-class _SlowHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        time.sleep(ANSWER_DELAY)
-        payload = {
-            "status": "success",
-            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1700000000, "1"]}]},
-        }
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = _answer
-    do_POST = _answer
-
-    def log_message(self, format, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
+class _SlowHandler(PrometheusStandIn):
+    value = "1"
+    delay = ANSWER_DELAY
 
 
 @pytest.fixture
 def slow_url():
-    server = _Server(("127.0.0.1", 0), _SlowHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def hanging_url():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    with serving(_SlowHandler) as url:
+        yield url
 
 
 @pytest.fixture

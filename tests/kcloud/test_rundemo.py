@@ -101,6 +101,10 @@ def test_rundemo_serves_a_healthy_demo_and_cleans_up(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C does
         proc.wait(timeout=60)
-    time.sleep(1)
-    alive = [pid for pid in descendants if Path(f"/proc/{pid}").exists()]
+    # The children exit as rundemo shuts them down; give them a moment, not a fixed sleep.
+    deadline = time.monotonic() + 30
+    alive = descendants
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in descendants if Path(f"/proc/{pid}").exists()]
     assert alive == [], f"processes left behind: {alive}"

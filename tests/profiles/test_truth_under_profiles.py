@@ -10,7 +10,6 @@ over time; the live stream; the pages that link nodes; placement diagnostics.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from demo.catalog import MIG_SLICES
 from demo.profiles import PROFILE_NAMES
 from tests.infrastructure.helpers import NODE_PARTS, POD_PARTS, close, get_all, node_truth, pod_truth
 from tests.monitoring.helpers import J_PER_KWH, PARTS
-from tests.prometheus_fixtures import SEED, FleetPrometheus, backfill_cache_dir, register_clusters, require_prometheus
+from tests.prometheus_fixtures import FleetPrometheus, register_clusters, running_fleet
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
 
@@ -33,29 +32,8 @@ EPS = 1e-6
 @pytest.fixture(scope="module", params=PROFILE_NAMES)
 def profiled(request, tmp_path_factory) -> Iterator[FleetPrometheus]:
     """The test fleet (the session fleet's seed and epoch) with every cluster in one profile."""
-    require_prometheus()
-    from demo.deployment import start_fleet_prometheus
-    from demo.fleet import build_fleet
-    from demo.truth import Truth
-
-    now = time.time()
-    hour = math.floor(now / 3600) * 3600
-    fleet = build_fleet(seed=SEED, size="test", epoch=hour - 26 * 3600, stop_at=hour - 20 * 60, profiles=request.param)
-    names = [c.name for c in fleet.clusters]
-    deployment = start_fleet_prometheus(
-        fleet,
-        HISTORY_HOURS,
-        live=True,
-        basic_auth_cluster=names[0],
-        global_querier_clusters=(names[-2], names[-1]),
-        workdir=tmp_path_factory.mktemp(f"profile-{request.param}"),
-        scrape_interval=5.0,
-        cache_dir=backfill_cache_dir(),
-    )
-    try:
-        yield FleetPrometheus(deployment=deployment, fleet=fleet, truth=Truth(fleet), started_at=now)
-    finally:
-        deployment.stop()
+    with running_fleet(request.param, tmp_path_factory.mktemp(f"profile-{request.param}"), HISTORY_HOURS) as fp:
+        yield fp
 
 
 @pytest.fixture

@@ -153,8 +153,16 @@ def _queries_served(fp) -> float:
 def _count_requests(fp, run) -> float:
     before = _queries_served(fp)
     run()
-    time.sleep(0.3)  # the server counts a request after writing its answer
-    return _queries_served(fp) - before
+    # A server counts a request just after writing its answer: read until the count holds still
+    # (it only grows, so an extra request cannot hide; a late one is waited for, up to 10 s).
+    last, deadline = _queries_served(fp), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = _queries_served(fp)
+        if now == last:
+            break
+        last = now
+    return last - before
 
 
 @pytest.mark.parametrize(("kind", "group_by"), [("power", "cluster"), ("power", "resource_type"), ("gpus", "")])
