@@ -71,6 +71,7 @@ class ClusterAdmin(admin.ModelAdmin):
                     "electricity_price_per_kwh",
                     "currency",
                     "design_pue",
+                    "power_budget_watts",
                     "facility_power_query",
                 )
             },

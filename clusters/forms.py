@@ -57,6 +57,7 @@ class ClusterAdminForm(forms.ModelForm):
             "electricity_price_per_kwh",
             "currency",
             "design_pue",
+            "power_budget_watts",
             "facility_power_query",
         )
 

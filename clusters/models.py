@@ -97,6 +97,13 @@ class Cluster(models.Model):
     facility_power_query = models.TextField(
         blank=True, help_text="PromQL returning the facility's total power in watts (PDU/BMS)."
     )
+    power_budget_watts = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="IT power the cluster may draw (contracted or provisioned capacity), in watts; "
+        "exported for the 'over its power budget' alert.",
+    )
     enabled = models.BooleanField(default=True)
 
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)

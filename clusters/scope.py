@@ -8,7 +8,10 @@ remembered in another. The scope (:meth:`Principal.visible_clusters`):
 * nobody without the ``read`` permission (:mod:`kcloud.auth.roles`) sees a cluster;
 * a superuser sees every enabled cluster; anyone else the union of their groups'
   cluster scopes (all clusters, by an explicit flag, or a list);
-* a token narrows that to its own list unless it is explicitly for all clusters.
+* a token narrows that to its own list unless it is explicitly for all clusters;
+* an anonymous scrape of ``/metrics/fleet`` from a configured internal network
+  (:meth:`Principal.metrics_network`) sees every enabled cluster, and nothing else
+  of the API.
 
 Lists are intersections, never "empty means all": deleting a cluster can only
 take something away.
@@ -40,6 +43,14 @@ class Principal:
 
     user: Any  # a user model instance or AnonymousUser
     token: ApiToken | None = None
+    every_cluster: bool = False  # only the metrics network's principal
+
+    @classmethod
+    def metrics_network(cls) -> Principal:
+        """An anonymous caller from ``KCLOUD_FLEET_METRICS_NETWORKS`` (the fleet metrics only)."""
+        from django.contrib.auth.models import AnonymousUser
+
+        return cls(user=AnonymousUser(), every_cluster=True)
 
     @classmethod
     def from_request(cls, request: Request | HttpRequest) -> Principal:
@@ -70,6 +81,8 @@ class Principal:
         from kcloud.auth.models import ClusterScope
 
         user = self.user
+        if self.every_cluster:
+            return Cluster.objects.enabled()
         if not roles.can_read(user):
             return Cluster.objects.none()
         clusters = Cluster.objects.enabled()

@@ -66,6 +66,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list:
+    """Parse a comma-separated list of IP networks (``10.0.0.0/8, 192.168.1.7``)."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network.") from None
+    return networks
+
+
 def env_rate(name: str, default: str) -> str:
     """Parse a DRF throttle rate such as ``120/min``."""
     value = _raw(name) or default

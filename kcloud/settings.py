@@ -18,6 +18,7 @@ from kcloud.env import (
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_redis_url,
     env_str,
@@ -302,6 +303,10 @@ KCLOUD_EXPORT_MAX_POINTS = env_int("KCLOUD_EXPORT_MAX_POINTS", 5_000_000, minimu
 
 # --- System ----------------------------------------------------------------------
 KCLOUD_METRICS_TOKEN = env_str("KCLOUD_METRICS_TOKEN")
+# /metrics/fleet: networks that may scrape it without a token (an internal Prometheus),
+# and the most pods ?pods=true lists (the most powerful first).
+KCLOUD_FLEET_METRICS_NETWORKS = env_networks("KCLOUD_FLEET_METRICS_NETWORKS")
+KCLOUD_FLEET_METRICS_MAX_PODS = env_int("KCLOUD_FLEET_METRICS_MAX_PODS", 500, minimum=1, maximum=100_000)
 KCLOUD_GIT_REVISION = env_str("KCLOUD_GIT_REVISION")
 PROMETHEUS_METRIC_NAMESPACE = ""
 

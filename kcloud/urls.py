@@ -11,6 +11,7 @@ import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
 from kcloud.api.root import ApiRootView
 from kcloud.forms import StaffAuthenticationForm
 from monitoring import urls as monitoring_urls
+from monitoring.api.fleet_metrics import FleetMetricsView
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -46,6 +47,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # Our numbers for Prometheus: a conventional path outside the versioned JSON API.
+    path("metrics/fleet", FleetMetricsView.as_view(), name="fleet-metrics"),
 ]
 
 handler404 = "kcloud.api.handlers.not_found"

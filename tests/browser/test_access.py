@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NOT_PAGES = ("api/", "admin/", "accounts/", "static/")
+NOT_PAGES = ("api/", "admin/", "accounts/", "static/", "metrics/")  # metrics/: for Prometheus, token-only
 
 
 def _page_routes(patterns=None, prefix: str = "") -> list[str]:

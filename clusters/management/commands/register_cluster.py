@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--price", metavar="P", help="Electricity price per kWh")
         parser.add_argument("--currency", metavar="C", help="ISO 4217 code, e.g. KRW")
         parser.add_argument("--design-pue", type=float, metavar="X")
+        parser.add_argument("--power-budget-watts", type=float, metavar="W", help="IT power the cluster may draw")
         parser.add_argument("--facility-power-query", metavar="PROMQL")
         parser.add_argument("--timeout", type=float, metavar="SECONDS")
         parser.add_argument("--no-verify-tls", action="store_true")
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             "electricity_price_per_kwh": opts["price"],
             "currency": opts["currency"],
             "design_pue": opts["design_pue"],
+            "power_budget_watts": opts["power_budget_watts"],
             "facility_power_query": opts["facility_power_query"],
             "timeout_seconds": opts["timeout"],
         }
