@@ -165,3 +165,15 @@ def test_bad_parameters_are_400(staff_api, params):
     response = staff_api.get(URL, params)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_cardinality_is_bounded_as_documented(staff_api, fleet_clusters, fleet_prometheus):
+    # deploy/README.md: at most 22 per cluster, 6 per node, 4 per namespace, 5 per accelerator.
+    t = history_time(fleet_prometheus.fleet)
+    m = scrape(staff_api, time=t)
+    series = sum(len(samples) for samples in m.values())
+    nodes = get(staff_api, NODES, time=t)["count"]
+    devices = get(staff_api, ACCELERATORS, time=t)["count"]
+    namespaces = {(r["cluster"], r["namespace"]) for r in get(staff_api, BREAKDOWN, by="namespace", time=t)["results"]}
+    assert series <= 22 * len(fleet_clusters) + 6 * nodes + 4 * len(namespaces) + 5 * devices
+    assert not any("pod" in dict(k) for samples in m.values() for k in samples)
