@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served from static/ (no CDN)
     "csp",
     "channels",
+    "huey.contrib.djhuey",
     "kcloud.auth",
     "clusters",
     "accelerators",
@@ -276,6 +277,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True, "displayRequestDuration": True},
 }
+
+# --- Background work (huey) -------------------------------------------------------------
+# Alert evaluation, notification delivery and scheduled reports run in `manage.py run_huey`
+# (started by `make demo`). The queue lives in Redis when configured, else in a SQLite file
+# beside the database; what must not be lost (notifications) is in the database anyway.
+KCLOUD_EVALUATION_SECONDS = env_int("KCLOUD_EVALUATION_SECONDS", 60, minimum=10, maximum=3600)
+# A worker's claim on a notification it is sending; one that dies is replaced after this.
+KCLOUD_NOTIFICATION_CLAIM_SECONDS = env_int("KCLOUD_NOTIFICATION_CLAIM_SECONDS", 120, minimum=1, maximum=3600)
+if REDIS_URL:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "kcloud", "url": REDIS_URL, "immediate": False}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "kcloud",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": False,
+    }
 
 # --- Prometheus adapter ----------------------------------------------------------
 # The process's one pool of threads for Prometheus requests, the share of it one request may

@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("infrastructure.api.urls")),
     path("", include("hardware.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("monitoring.api.alerting_urls")),
     path("", include("monitoring.streams.urls")),
     path("", include("exports.api.urls")),
     path("system/", include("system.api.urls")),

@@ -120,3 +120,21 @@ def fleet_clusters(db, fleet_prometheus) -> list[Cluster]:
     from tests.prometheus_fixtures import register_clusters
 
     return register_clusters(fleet_prometheus.deployment)
+
+
+@pytest.fixture
+def postgres_database():
+    """A new, empty PostgreSQL database for the test (its URL); dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    from tests.services import require_postgres
+
+    require_postgres()
+    name = f"kcloud_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

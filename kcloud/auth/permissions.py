@@ -39,6 +39,13 @@ class CanOperate(_RolePermission):
     message = "Exports, reports and live streams need the operator role."
 
 
+class CanAdminister(_RolePermission):
+    """Admin (``kcloud_auth.administer``): the cluster registry, tokens, notification channels."""
+
+    permission = roles.ADMINISTER
+    message = "This needs the admin role."
+
+
 class Public(BasePermission):
     """Anyone (health, version): the audience stays public unless a staff session is present."""
 

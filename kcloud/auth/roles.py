@@ -32,6 +32,12 @@ _ADMIN_MODELS = {
     ("kcloud_auth", "auditevent"): ("view",),
     ("auth", "user"): ("add", "change", "delete", "view"),
     ("auth", "group"): ("add", "change", "delete", "view"),
+    ("monitoring", "budget"): ("add", "change", "delete", "view"),
+    ("monitoring", "alertrule"): ("add", "change", "delete", "view"),
+    ("monitoring", "alert"): ("change", "view"),
+    ("monitoring", "notificationchannel"): ("add", "change", "delete", "view"),
+    ("monitoring", "notification"): ("view",),
+    ("monitoring", "evaluationrun"): ("view",),
 }
 
 

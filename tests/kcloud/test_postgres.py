@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-
-from tests.services import require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
@@ -29,19 +26,6 @@ assert "pg-plaintext-secret" not in raw and raw.startswith("gAAAA"), raw
 assert Cluster.objects.get(name="pg-a").password == "pg-plaintext-secret"
 print("vendor", connection.vendor)
 """
-
-
-@pytest.fixture
-def postgres_database():
-    require_postgres()
-    import psycopg
-
-    name = f"kcloud_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrate_and_encrypted_credentials_on_postgres(postgres_database):

@@ -1,0 +1,1 @@
+"""Budgets and alerts: evaluated in the background worker, delivered through an outbox (see ``monitoring.models``)."""
