@@ -11,6 +11,8 @@ urlpatterns = [
     path("breakdown/", views.breakdown_page, name="monitoring-breakdown"),
     path("energy/", views.energy_page, name="monitoring-energy"),
     path("live/", views.live_page, name="monitoring-live"),
+    path("alerts/", views.alerts_page, name="monitoring-alerts"),
+    path("alerts/<int:pk>/", views.alert_action, name="monitoring-alert-action"),
 ]
 
 # Mounted at the site's root: the home page and the per-cluster pages (after the registry's ``clusters/``).

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, IntegerField, Q, Value, When
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -25,22 +24,10 @@ from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth.permissions import CanAdminister, CanOperate, CanRead
 from kcloud.timeutil import utcnow
 from monitoring.alerting import sync
+from monitoring.alerting.scope import visible_alerts, visible_budgets, visible_rules
 from monitoring.models import Alert, AlertEvent, AlertRule, Budget, NotificationChannel
 
 MAX_SILENCE = timedelta(days=90)
-
-
-def _scope(request) -> tuple[set[str], bool]:
-    """(names of the clusters the caller sees, whether that is every enabled cluster)."""
-    visible = set(Principal.from_request(request).visible_clusters().values_list("name", flat=True))
-    every = visible >= set(Cluster.objects.enabled().values_list("name", flat=True))
-    return visible, every
-
-
-def _visible(queryset, request, field: str):
-    names, every = _scope(request)
-    mine = Q(**{f"{field}__name__in": names})
-    return queryset.filter(mine | Q(**{f"{field}__isnull": True})) if every else queryset.filter(mine)
 
 
 class _ReadOrOperate:
@@ -129,7 +116,7 @@ class BudgetList(_ReadOrOperate, generics.ListCreateAPIView):
     serializer_class = BudgetSerializer
 
     def get_queryset(self):
-        return _visible(Budget.objects.select_related("cluster"), self.request, "cluster")
+        return visible_budgets(Principal.from_request(self.request))
 
 
 class BudgetDetail(_ReadOrOperate, generics.RetrieveUpdateDestroyAPIView):
@@ -137,7 +124,7 @@ class BudgetDetail(_ReadOrOperate, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return _visible(Budget.objects.select_related("cluster"), self.request, "cluster")
+        return visible_budgets(Principal.from_request(self.request))
 
 
 # -- rules ------------------------------------------------------------------------------------------
@@ -153,18 +140,13 @@ class AlertRuleSerializer(_ModelChecks):
         fields = ("id", "name", "kind", "level", "cluster", "budget", "threshold", "for_seconds", "channels", "enabled")
 
 
-_RULES = AlertRule.objects.select_related("cluster").prefetch_related("channels")
-
-
 class AlertRuleList(_ReadOrOperate, generics.ListCreateAPIView):
     """Alert rules: power, temperature, IPMI, reachability, idle accelerator energy, budget thresholds."""
 
     serializer_class = AlertRuleSerializer
 
     def get_queryset(self):
-        return _visible(
-            AlertRule.objects.select_related("cluster").prefetch_related("channels"), self.request, "cluster"
-        )
+        return visible_rules(Principal.from_request(self.request))
 
 
 class AlertRuleDetail(_ReadOrOperate, generics.RetrieveUpdateDestroyAPIView):
@@ -172,9 +154,7 @@ class AlertRuleDetail(_ReadOrOperate, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return _visible(
-            AlertRule.objects.select_related("cluster").prefetch_related("channels"), self.request, "cluster"
-        )
+        return visible_rules(Principal.from_request(self.request))
 
 
 # -- alerts -----------------------------------------------------------------------------------------
@@ -215,20 +195,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 def _alerts(request):
-    names, every = _scope(request)
-    mine = Q(cluster__in=names) | (Q(cluster="") if every else Q(pk__in=[]))
-    firing_first = Case(
-        When(state=Alert.State.FIRING, then=Value(0)),
-        When(state=Alert.State.PENDING, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    return (
-        Alert.objects.filter(mine)
-        .select_related("rule", "acknowledged_by")
-        .prefetch_related("events")
-        .order_by(firing_first, "-fired_at", "rule__name", "subject")
-    )
+    return visible_alerts(Principal.from_request(request))
 
 
 class AlertList(generics.ListAPIView):

@@ -1,8 +1,9 @@
 """Pages that compose the domains: the fleet overview (home), cluster detail and comparison,
-fleet power now, power breakdown, energy report, live power."""
+fleet power now, power breakdown, energy report, live power, alerts and budgets."""
 
 from __future__ import annotations
 
+from monitoring.views.alerts import alert_action, alerts_page
 from monitoring.views.breakdown import breakdown_page
 from monitoring.views.cluster_detail import cluster_detail
 from monitoring.views.compare import compare_page
@@ -12,6 +13,8 @@ from monitoring.views.overview import overview
 from monitoring.views.power import power_page
 
 __all__ = [
+    "alert_action",
+    "alerts_page",
     "breakdown_page",
     "cluster_detail",
     "compare_page",

@@ -78,6 +78,7 @@ def test_rundemo_serves_a_healthy_demo_and_cleans_up(tmp_path):
                 break
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}/" in output, output
+        assert re.search(r"alerting: \d+ budgets, \d+ rules, [1-9]\d* firing", output), output
         assert proc.stdout.readline().strip() == "login: admin / demo-pass-4321"
         seconds = float(re.search(r"ready in (\d+) s", output).group(1))
         assert seconds < 60, output

@@ -3,7 +3,8 @@
 Starts the fleet simulator and its Prometheus servers (``python -m demo run``),
 registers the demo clusters through ``register_cluster`` (the admin's form, so
 credentials are encrypted exactly as in production), creates the admin user,
-checks the clusters, then serves the app with daphne. Ctrl-C (or SIGTERM) stops
+checks the clusters, creates the demo's budgets and alert rules (``demo_alerting``),
+then runs the background worker (``run_huey``) and serves the app with daphne. Ctrl-C (or SIGTERM) stops
 every process it started. By default the clusters' Prometheus servers store the
 fleet in different real-world shapes (``--profiles mixed``, see
 ``demo/profiles.py``); each cluster's profile is printed with its health.
@@ -108,7 +109,18 @@ class Command(BaseCommand):
                 profile = profiles.get(report.cluster.name, "?")
                 self.stdout.write(f"  cluster {report.cluster.name:<16} {state:<8} scrape profile: {profile}")
 
+            # Budgets, alert rules and a first evaluation (the monitoring app's command: this app is below it).
+            call_command("demo_alerting", stdout=self.stdout)
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kcloud.settings"}
+            # The background worker: alert evaluation and notifications every minute (huey, SQLite queue).
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "run_huey", "--workers", "2"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=open(workdir / "worker.log", "ab"),  # noqa: SIM115 (lives as long as the child)
+                stderr=subprocess.STDOUT,
+            )
+            children.append(worker)
             daphne = subprocess.Popen(
                 [
                     sys.executable,
@@ -132,7 +144,7 @@ class Command(BaseCommand):
             self.stdout.write("  Ctrl-C stops everything.\n")
             while all(child.poll() is None for child in children):
                 time.sleep(1)
-            raise CommandError("a demo process exited; see var/demo/fleet.log")
+            raise CommandError("a demo process exited; see var/demo/fleet.log and var/demo/worker.log")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping the demo...")
         finally:
