@@ -283,6 +283,8 @@ SPECTACULAR_SETTINGS = {
 # (started by `make demo`). The queue lives in Redis when configured, else in a SQLite file
 # beside the database; what must not be lost (notifications) is in the database anyway.
 KCLOUD_EVALUATION_SECONDS = env_int("KCLOUD_EVALUATION_SECONDS", 60, minimum=10, maximum=3600)
+# Scheduled reports kept for download this many days.
+KCLOUD_REPORT_RETENTION_DAYS = env_int("KCLOUD_REPORT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
 # A worker's claim on a notification it is sending; one that dies is replaced after this.
 KCLOUD_NOTIFICATION_CLAIM_SECONDS = env_int("KCLOUD_NOTIFICATION_CLAIM_SECONDS", 120, minimum=1, maximum=3600)
 if REDIS_URL:

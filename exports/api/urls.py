@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exports.api import report, views
+from exports.api import report, schedules, views
 
 urlpatterns: list = [
     path("export/formats", views.FormatsView.as_view(), name="api-export-formats"),
@@ -12,4 +12,7 @@ urlpatterns: list = [
     path("export/energy", views.EnergyExportView.as_view(), name="api-export-energy"),
     path("export/metrics", views.MetricsExportView.as_view(), name="api-export-metrics"),
     path("export/report", report.ReportExportView.as_view(), name="api-export-report"),
+    path("export/schedules", schedules.ScheduleList.as_view(), name="api-export-schedules"),
+    path("export/schedules/<int:pk>", schedules.ScheduleDetail.as_view(), name="api-export-schedule"),
+    path("export/archive/<int:pk>/download", schedules.ArchiveDownload.as_view(), name="api-export-archive-download"),
 ]

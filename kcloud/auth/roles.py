@@ -38,6 +38,8 @@ _ADMIN_MODELS = {
     ("monitoring", "notificationchannel"): ("add", "change", "delete", "view"),
     ("monitoring", "notification"): ("view",),
     ("monitoring", "evaluationrun"): ("view",),
+    ("exports", "reportschedule"): ("add", "change", "delete", "view"),
+    ("exports", "archivedreport"): ("view",),
 }
 
 

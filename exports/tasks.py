@@ -1,0 +1,13 @@
+"""Background task (huey): the report schedules, every hour (see :mod:`exports.schedules`)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from exports import schedules
+
+
+@db_periodic_task(crontab(minute="5"))
+def run_report_schedules() -> None:
+    schedules.run_due()
