@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 
 from clusters.models import Cluster
 from exports.models import ArchivedReport, ReportSchedule
@@ -108,3 +108,15 @@ def purge(now: datetime) -> int:
     cutoff = now - timedelta(days=settings.KCLOUD_REPORT_RETENTION_DAYS)
     deleted, _ = ArchivedReport.objects.filter(period_end__lt=cutoff).delete()
     return deleted
+
+
+def visible_schedules(principal):
+    """Schedules over clusters the principal all sees (over every cluster: for who sees every one)."""
+    visible = principal.visible_clusters()
+    names = set(visible.values_list("pk", flat=True))
+    every = names >= set(Cluster.objects.enabled().values_list("pk", flat=True))
+    outside = Count("clusters", filter=~Q(clusters__pk__in=names))
+    mine = ReportSchedule.objects.filter(all_clusters=False).annotate(outside=outside).filter(outside=0)
+    if every:
+        return ReportSchedule.objects.filter(Q(pk__in=mine.values("pk")) | Q(all_clusters=True))
+    return ReportSchedule.objects.filter(pk__in=mine.values("pk"))

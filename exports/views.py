@@ -22,6 +22,7 @@ from django.urls import reverse
 from clusters.scope import Principal
 from exports.formats import DATASET_FORMATS, DESCRIPTIONS
 from exports.report import PERIODS
+from exports.schedules import visible_schedules
 from kcloud.api.errors import BadParameter, envelope
 from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth import roles
@@ -127,6 +128,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
         "idle_modes": [(m, IDLE_LABELS.get(m, m)) for m in grouping.IDLE_MODES],
         "metrics": [{"name": m.name, "resource": m.resource, "description": m.description} for m in metrics],
         "clusters": [c.name for c in principal.visible_clusters()],
+        "schedules": visible_schedules(principal).prefetch_related("clusters"),
         "formats_url": reverse("api-export-formats"),
     }
     return render(request, "exports/page.html", context)

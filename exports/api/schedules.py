@@ -7,7 +7,6 @@ list, for whoever sees each cluster on it. Past reports are downloadable for
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,18 +15,8 @@ from rest_framework import generics, serializers
 from clusters.models import Cluster
 from clusters.scope import Principal
 from exports.models import ArchivedReport, ReportSchedule
+from exports.schedules import visible_schedules
 from kcloud.auth.permissions import CanOperate
-
-
-def visible_schedules(principal: Principal):
-    visible = principal.visible_clusters()
-    names = set(visible.values_list("pk", flat=True))
-    every = names >= set(Cluster.objects.enabled().values_list("pk", flat=True))
-    outside = Count("clusters", filter=~Q(clusters__pk__in=names))
-    mine = ReportSchedule.objects.filter(all_clusters=False).annotate(outside=outside).filter(outside=0)
-    if every:
-        return ReportSchedule.objects.filter(Q(pk__in=mine.values("pk")) | Q(all_clusters=True))
-    return ReportSchedule.objects.filter(pk__in=mine.values("pk"))
 
 
 class _Clusters(serializers.SlugRelatedField):
