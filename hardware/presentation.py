@@ -1,11 +1,13 @@
-"""How IPMI sensors are printed (node detail and hardware pages): value, unit, state; "—" for NaN."""
+"""How IPMI sensors are shown (node detail and hardware pages): value in its unit and precision, state.
+
+The rows carry raw values; the templates print them (``num``: "—" for a NaN reading).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from hardware.services import SENSOR_TYPES, SEVERITY, NodeIpmi, Sensor
-from kcloud.templatetags.display import DASH, num
 
 # exporter unit -> (printed unit, digits, factor)
 UNITS: dict[str | None, tuple[str, int, float]] = {
@@ -28,10 +30,10 @@ TYPE_TITLES = {
 }
 
 
-def reading(sensor: Sensor) -> str:
-    """The value in its unit's precision, or "—" when the exporter reported NaN (never 0)."""
-    _unit, digits, factor = UNITS.get(sensor.unit, UNITS[None])
-    return num(None if sensor.value is None else sensor.value * factor, digits)
+def reading(sensor: Sensor) -> dict:
+    """``value`` in the printed ``unit`` and the ``digits`` to print it with; None when the exporter reported NaN."""
+    unit, digits, factor = UNITS.get(sensor.unit, UNITS[None])
+    return {"value": None if sensor.value is None else sensor.value * factor, "unit": unit, "digits": digits}
 
 
 def unit_of(sensor: Sensor) -> str:
@@ -47,9 +49,8 @@ def sensor_rows(sensors: Sequence[Sensor]) -> list[dict]:
             "name": s.name,
             "type": s.type,
             "sensor_type": s.sensor_type,
-            "value": reading(s),
-            "unit": unit_of(s) if s.value is not None else "",
             "state": s.state,
+            **reading(s),
         }
         for s in sensors
     ]
@@ -89,7 +90,7 @@ def type_tables(entries: Sequence[NodeIpmi], node_urls: dict[tuple[str, str], st
                 if s is None:
                     cells.append({"missing": True})
                 else:
-                    cells.append({"value": reading(s), "unit": unit_of(s), "state": s.state, "id": s.id, "name": name})
+                    cells.append({"state": s.state, "id": s.id, "name": name, **reading(s)})
             worst = max((s.state for s in by_name.values()), key=SEVERITY.__getitem__)
             rows.append(
                 {
@@ -108,4 +109,4 @@ def _id_key(sensor_id: str) -> tuple:
     return (0, int(sensor_id), "") if sensor_id.isdigit() else (1, 0, sensor_id)
 
 
-__all__ = ["DASH", "reading", "sensor_rows", "type_tables"]
+__all__ = ["reading", "sensor_rows", "type_tables"]

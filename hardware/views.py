@@ -22,7 +22,6 @@ from hardware import services
 from hardware.presentation import type_tables
 from kcloud.api.errors import ApiError
 from kcloud.api.params import many, parse_k8s_names
-from kcloud.templatetags.display import DASH, num
 from kcloud.timeutil import from_unix
 from kcloud.web import values
 
@@ -42,13 +41,13 @@ def _node_row(row: dict, entry: services.NodeIpmi) -> dict:
         "sensors": row["sensors"],
         "counts": row["counts"],
         "problems": [{"name": s.name, "state": s.state, "id": s.id} for s in row["problems"] + row["unknown"]],
-        "dcmi": num(entry.dcmi_power_watts, 0),
+        "dcmi": entry.dcmi_power_watts,
         "dcmi_available": entry.collectors.get("dcmi"),
-        "psu": num(sum(psus) if psus else None, 0),
-        "manufacturer": entry.bmc.get("manufacturer") or DASH,
-        "firmware": entry.bmc.get("firmware_revision") or DASH,
-        "system_firmware": entry.bmc.get("system_firmware_version") or DASH,
-        "chassis": entry.chassis_power or DASH,
+        "psu": sum(psus) if psus else None,
+        "manufacturer": entry.bmc.get("manufacturer"),
+        "firmware": entry.bmc.get("firmware_revision"),
+        "system_firmware": entry.bmc.get("system_firmware_version"),
+        "chassis": entry.chassis_power,
     }
 
 
@@ -107,11 +106,10 @@ def hardware_page(request: HttpRequest) -> HttpResponse:
             "sensors": sum(totals.values()),
             **totals,
             "dcmi_nodes": sum(1 for e in ordered if e.dcmi_power_watts is not None),
-            "dcmi_total": num(
+            "dcmi_total": (
                 sum(e.dcmi_power_watts for e in ordered if e.dcmi_power_watts is not None)
                 if any(e.dcmi_power_watts is not None for e in ordered)
-                else None,
-                0,
+                else None
             ),
         },
         summary=down_summary(results),

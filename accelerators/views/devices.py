@@ -16,7 +16,6 @@ from clusters.prometheus.errors import PrometheusError
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import parse_uuid
-from kcloud.templatetags.display import DASH, gib, memory, model_label, num, percent_width, vendor_label, with_unit
 
 DAY_SECONDS = 24 * 3600
 
@@ -76,20 +75,9 @@ def _charts(api_name: str, found: inventory.Found, specs: Sequence[tuple[str, ..
     return [{"url": url, **dict(zip(keys, spec, strict=True))} for spec in specs]
 
 
-def _avg_sub(power: history.DevicePower | None) -> str:
-    return f"24 h avg {with_unit(power.avg_power_watts if power else None, 1, 'W')}"
-
-
-def _power_facts(power: history.DevicePower | None) -> dict:
-    if power is None:
-        return {}
-    return {
-        "avg": with_unit(power.avg_power_watts, 1, "W"),
-        "min": with_unit(power.min_power_watts, 1, "W"),
-        "max": with_unit(power.max_power_watts, 1, "W"),
-        "energy": num(power.energy_kwh, 3),
-        "source": "energy counter" if power.energy_source == "counter" else "power gauge integrated at 30 s",
-    }
+def _percent(share: float | None) -> float | None:
+    """A power share (0-1) as the percentage the tables print."""
+    return None if share is None else share * 100
 
 
 @login_required
@@ -100,47 +88,28 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         return found
     g: Gpu = found.device  # type: ignore[assignment]
     power, power_error = _power_24h(found)
-    charts = GPU_CHARTS
     context = {
         "g": g,
         "status": g.status,
-        "facts": {
-            "power": num(g.power_watts, 1),
-            "power_sub": _avg_sub(power),
-            "temperature": num(g.temperature_celsius),
-            "temperature_sub": f"memory {with_unit(g.memory_temperature_celsius, 0, '°C')}",
-            "utilization": num(g.utilization_percent),
-            # DCGM has no GPU_UTIL under MIG: say what the figure is instead.
-            "utilization_sub": "MIG: instances' engine activity x slices / 7"
-            if g.mig_enabled
-            else f"memory copy {with_unit(g.memory_copy_utilization_percent, 0, '%')}",
-            "memory": memory(g.memory_used_mb, g.memory_total_mb),
-            "memory_sub": f"free {with_unit(gib(g.memory_free_mb), 1, 'GiB')}",
-            "sm_clock": num(g.sm_clock_mhz),
-            "memory_clock": num(g.memory_clock_mhz),
-            "energy_sub": f"counter total {with_unit(_kwh(g.total_energy_joules), 2, 'kWh')}",
-            "xid": num(g.xid_errors),
-            "pcie_replay": num(g.pcie_replay_total),
-            "remapped_correctable": num(g.remapped_rows_correctable),
-            "remapped_uncorrectable": num(g.remapped_rows_uncorrectable),
-        },
+        "counter_kwh": _kwh(g.total_energy_joules),
         "mig": [
             {
                 "id": i.gpu_instance_id,
-                "profile": i.profile or DASH,
-                "namespace": i.namespace or DASH,
-                "pod": i.pod or DASH,
-                "container": i.container or DASH,
-                "memory": memory(i.memory_used_mb, _sum(i)),
-                "utilization": num(i.utilization_percent),
-                "share": num(None if i.power_share is None else i.power_share * 100),
-                "power": num(i.power_watts, 1),
+                "profile": i.profile,
+                "namespace": i.namespace,
+                "pod": i.pod,
+                "container": i.container,
+                "memory_used": i.memory_used_mb,
+                "memory_total": _sum(i),
+                "utilization": i.utilization_percent,
+                "share": _percent(i.power_share),
+                "power": i.power_watts,
             }
             for i in g.mig_instances
         ],
-        "power": _power_facts(power),
+        "power": power,
         "power_error": power_error,
-        "charts": _charts("api-accelerators-gpu-timeseries", found, charts),
+        "charts": _charts("api-accelerators-gpu-timeseries", found, GPU_CHARTS),
     }
     return render(request, "accelerators/gpu_detail.html", context)
 
@@ -165,43 +134,22 @@ def npu_detail(request: HttpRequest, id: str) -> HttpResponse:
     power, power_error = _power_24h(found)
     context = {
         "x": x,
-        "model": model_label(x.model),
-        "vendor": vendor_label(x.vendor),
         "status": x.status,
-        "facts": {
-            "power": num(x.power_watts, 1),
-            "power_sub": _avg_sub(power),
-            "temperature": num(x.temperature_celsius),
-            "temperature_sub": f"ambient {with_unit(x.ambient_temperature_celsius, 0, '°C')}",
-            "utilization_sub": f"mean of {len(x.cores)} cores" if x.cores else "whole card",
-            "memory_sub": "" if x.memory_total_bytes is not None else "not reported by the exporter",
-            "energy_sub": "power gauge integrated",
-            "utilization": num(x.utilization_percent),
-            "memory": memory(x.memory_used_mb, x.memory_total_mb),
-            "core_count": num(x.core_count),
-        },
-        "cores": [
-            {
-                "core": c.core,
-                "utilization": num(c.utilization_percent),
-                "width": percent_width(c.utilization_percent),
-                "frequency": num(c.frequency_mhz),
-            }
-            for c in x.cores
-        ],
+        "utilization_sub": f"mean of {len(x.cores)} cores" if x.cores else "whole card",
+        "memory_sub": "" if x.memory_total_bytes is not None else "not reported by the exporter",
         "partitions": [
             {
                 "cores": p.cores,
                 "core_count": p.core_count,
-                "namespace": p.namespace or DASH,
-                "pod": p.pod or DASH,
-                "container": p.container or DASH,
-                "share": num(None if p.power_share is None else p.power_share * 100),
-                "power": num(p.power_watts, 1),
+                "namespace": p.namespace,
+                "pod": p.pod,
+                "container": p.container,
+                "share": _percent(p.power_share),
+                "power": p.power_watts,
             }
             for p in x.partitions
         ],
-        "power": _power_facts(power),
+        "power": power,
         "power_error": power_error,
         "charts": _charts("api-accelerators-npu-timeseries", found, NPU_CHARTS),
     }

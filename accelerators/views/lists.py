@@ -17,7 +17,7 @@ from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_choice, parse_k8s_names, parse_ordering
-from kcloud.templatetags.display import DASH, VENDOR_LABELS, memory, model_label, num, percent_width, vendor_label
+from kcloud.templatetags.display import VENDOR_LABELS
 from kcloud.timeutil import from_unix
 from kcloud.web import Column, headers, values
 
@@ -109,11 +109,10 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
     pool = fleet.gpus if kind == "gpu" else fleet.npus
     devices = inventory.order(inventory.apply(pool, filters), ordering)
     page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
-    row = _gpu_row if kind == "gpu" else _npu_row
     context.update(
         headers=headers(columns, ordering),
         options=_options(pool),
-        rows=[row(d) for d in page.object_list],
+        rows=[_row(d) for d in page.object_list],
         page=page,
         total=len(pool),
         matched=len(devices),
@@ -123,44 +122,10 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, f"accelerators/{kind}_list.html", context)
 
 
-def _gpu_row(g: Gpu) -> dict:
-    return {
-        "uuid": g.uuid,
-        "url": reverse("accelerators-gpu", args=[g.uuid]),
-        "index": g.index,
-        "cluster": g.cluster,
-        "node": g.node or DASH,
-        "model": g.model_name or DASH,
-        "status": g.status,
-        "mig": len(g.mig_instances),
-        "power": num(g.power_watts, 1),
-        "temperature": num(g.temperature_celsius),
-        "utilization": num(g.utilization_percent),
-        "utilization_width": percent_width(g.utilization_percent),
-        "memory": memory(g.memory_used_mb, g.memory_total_mb),
-        "allocations": _allocations(g),
-        "last_seen": g.last_seen,
-    }
-
-
-def _npu_row(x: Npu) -> dict:
-    return {
-        "id": x.id,
-        "url": reverse("accelerators-npu", args=[x.id]),
-        "device": x.device or DASH,
-        "cluster": x.cluster,
-        "node": x.node or DASH,
-        "vendor": vendor_label(x.vendor),
-        "model": model_label(x.model),
-        "status": x.status,
-        "power": num(x.power_watts, 1),
-        "temperature": num(x.temperature_celsius),
-        "utilization": num(x.utilization_percent),
-        "utilization_width": percent_width(x.utilization_percent),
-        "memory": memory(x.memory_used_mb, x.memory_total_mb),
-        "allocations": _allocations(x),
-        "last_seen": x.last_seen,
-    }
+def _row(device: Gpu | Npu) -> dict:
+    """The device (the template formats its values) with its page and the pods using it."""
+    url = reverse(f"accelerators-{device.kind}", args=[device.id])
+    return {"d": device, "url": url, "allocations": _allocations(device)}
 
 
 @login_required

@@ -9,7 +9,6 @@ from django.shortcuts import render
 from accelerators.services import inventory, summary
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal
-from kcloud.templatetags.display import model_label
 
 
 @login_required
@@ -20,8 +19,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     totals = inventory.summary(fleet.devices)
     context = {
         **summary.kind_summary(fleet),
-        "by_model": [summary.group_row(g, model_label) for g in totals["by_model"]],
-        "by_cluster": [summary.group_row(g) for g in totals["by_cluster"]],
+        "by_model": totals["by_model"],
+        "by_cluster": totals["by_cluster"],
         "summary": down_summary(fleet.results),
         "has_clusters": bool(clusters),
     }

@@ -10,7 +10,6 @@ from django.shortcuts import render
 
 from infrastructure.services.snapshot import NodePower
 from kcloud.api.errors import ApiError, BadParameter
-from kcloud.templatetags.display import DASH, num
 
 PAGE_SIZE = 50
 
@@ -48,14 +47,13 @@ def power_parts(power: NodePower) -> dict[str, float | None]:
 def power_bar(power: NodePower, scale_watts: float | None) -> dict:
     """Segments of a node's composition bar, widths in % of ``scale_watts`` (the largest node shown)."""
     parts = power_parts(power)
-    total = sum(v for v in parts.values() if v)
-    scale = scale_watts if scale_watts else total
+    scale = scale_watts if scale_watts else sum(v for v in parts.values() if v)
     segments = []
     for key, label in POWER_PARTS:
         watts = parts[key]
         if watts and scale:
-            segments.append({"key": key, "label": label, "watts": num(watts, 1), "width": 100.0 * watts / scale})
-    return {"segments": segments, "total": num(total if segments else None, 1)}
+            segments.append({"key": key, "label": label, "watts": watts, "width": 100.0 * watts / scale})
+    return {"segments": segments}
 
 
 def largest_power(nodes: Sequence[Any]) -> float | None:
@@ -83,4 +81,4 @@ def unavailable(
     return render(request, "infrastructure/unavailable.html", context, status=status)
 
 
-__all__ = ["DASH", "PAGE_SIZE", "POWER_PARTS", "power_bar", "unavailable"]
+__all__ = ["PAGE_SIZE", "POWER_PARTS", "power_bar", "unavailable"]

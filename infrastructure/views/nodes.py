@@ -23,7 +23,6 @@ from infrastructure.services.snapshot import Node, Pod
 from infrastructure.views.common import PAGE_SIZE, POWER_PARTS, largest_power, power_bar, unavailable
 from kcloud.api.errors import ApiError
 from kcloud.api.params import choose_step, order_rows, parse_bool, parse_choice, parse_k8s_name, parse_ordering
-from kcloud.templatetags.display import DASH, model_label, num, vendor_label, with_unit
 from kcloud.timeutil import from_unix
 from kcloud.web import Column, first, headers, values
 
@@ -67,25 +66,8 @@ def _filters(request: HttpRequest) -> nodes.NodeFilters:
 
 
 def _row(n: Node, scale: float | None) -> dict:
-    p = n.power
-    return {
-        "name": n.name,
-        "cluster": n.cluster,
-        "url": node_url(n.name, n.cluster),
-        "status": n.status,
-        "roles": n.roles,
-        "gpus": n.gpu_count,
-        "npus": n.npu_count,
-        "pods": n.pod_count,
-        "power": num(p.power_watts, 1),
-        "source": "DCMI wall meter" if p.measured_power_watts is not None else "sum of the parts",
-        "bar": power_bar(p, scale),
-        "cpu": num(p.cpu_power_watts, 1),
-        "dram": num(p.dram_power_watts, 1),
-        "gpu": num(p.gpu_power_watts, 1),
-        "npu": num(p.npu_power_watts, 1),
-        "measured": num(p.measured_power_watts, 1),
-    }
+    """The node (the template formats its values) with its page and its composition bar."""
+    return {"n": n, "url": node_url(n.name, n.cluster), "bar": power_bar(n.power, scale)}
 
 
 @login_required
@@ -124,13 +106,13 @@ def node_list(request: HttpRequest) -> HttpResponse:
         total=len(every),
         matched=len(rows),
         kpis={
-            "power": num(totals["total"]["power_watts"], 0),
+            "power": totals["total"]["power_watts"],
             "reporting": totals["nodes_reporting_power"],
             "measured": totals["nodes_with_measured_power"],
             "ready": totals["by_status"].get("ready", 0),
             "not_ready": totals["by_status"].get("not_ready", 0) + totals["by_status"].get("unknown", 0),
-            "gpu": num(totals["total"]["gpu_power_watts"], 0),
-            "npu": num(totals["total"]["npu_power_watts"], 0),
+            "gpu": totals["total"]["gpu_power_watts"],
+            "npu": totals["total"]["npu_power_watts"],
         },
         summary=down_summary(results),
         evaluated_at=from_unix(at),
@@ -140,34 +122,27 @@ def node_list(request: HttpRequest) -> HttpResponse:
 
 # -- detail ------------------------------------------------------------------------------
 def _parts_table(n: Node) -> list[dict]:
+    """Watts per part: now, idle, of pods, of other processes; a part without that split has no key (printed "—")."""
     p = n.power
     return [
         {
             "label": "CPU package",
             "key": "cpu",
-            "now": num(p.cpu_power_watts, 1),
-            "idle": num(p.cpu_idle_watts, 1),
-            "pods": num(p.cpu_pods_watts, 1),
-            "system": num(p.cpu_system_watts, 1),
+            "now": p.cpu_power_watts,
+            "idle": p.cpu_idle_watts,
+            "pods": p.cpu_pods_watts,
+            "system": p.cpu_system_watts,
         },
         {
             "label": "DRAM",
             "key": "dram",
-            "now": num(p.dram_power_watts, 1),
-            "idle": num(p.dram_idle_watts, 1),
-            "pods": num(p.dram_pods_watts, 1),
-            "system": DASH,
+            "now": p.dram_power_watts,
+            "idle": p.dram_idle_watts,
+            "pods": p.dram_pods_watts,
         },
-        {"label": "GPU", "key": "gpu", "now": num(p.gpu_power_watts, 1), "idle": DASH, "pods": DASH, "system": DASH},
-        {"label": "NPU", "key": "npu", "now": num(p.npu_power_watts, 1), "idle": DASH, "pods": DASH, "system": DASH},
-        {
-            "label": "Other (wall - parts)",
-            "key": "other",
-            "now": num(p.other_watts, 1),
-            "idle": DASH,
-            "pods": DASH,
-            "system": DASH,
-        },
+        {"label": "GPU", "key": "gpu", "now": p.gpu_power_watts},
+        {"label": "NPU", "key": "npu", "now": p.npu_power_watts},
+        {"label": "Other (wall - parts)", "key": "other", "now": p.other_watts},
     ]
 
 
@@ -180,9 +155,9 @@ def _devices(n: Node) -> list[dict]:
                 "url": reverse("accelerators-gpu", args=[g.uuid]),
                 "id": g.uuid,
                 "label": f"#{g.index}" if g.index is not None else g.uuid[:12],
-                "model": g.model_name or DASH,
+                "model": g.model_name,
                 "status": g.status,
-                "power": num(g.power_watts, 1),
+                "power": g.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in g.allocations}),
             }
         )
@@ -193,9 +168,10 @@ def _devices(n: Node) -> list[dict]:
                 "url": reverse("accelerators-npu", args=[x.id]),
                 "id": x.id,
                 "label": x.device or x.id[:12],
-                "model": f"{vendor_label(x.vendor)} {model_label(x.model)}",
+                "vendor": x.vendor,
+                "model": x.model,
                 "status": x.status,
-                "power": num(x.power_watts, 1),
+                "power": x.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in x.allocations}),
             }
         )
@@ -203,22 +179,11 @@ def _devices(n: Node) -> list[dict]:
 
 
 def pod_row(p: Pod) -> dict:
-    """A pod as the node and pod pages print it."""
+    """A pod (the template formats its values) with the links the node and pod pages print."""
     return {
-        "namespace": p.namespace,
-        "name": p.name,
-        "cluster": p.cluster,
+        "p": p,
         "url": pod_url(p.namespace, p.name, p.cluster),
-        "node": p.node or DASH,
         "node_url": node_url(p.node, p.cluster) if p.node else None,
-        "phase": p.phase,
-        "power": num(p.power_watts, 1),
-        "cpu": num(p.cpu_power_watts, 1),
-        "dram": num(p.dram_power_watts, 1),
-        "gpu": num(p.gpu_power_watts, 1),
-        "npu": num(p.npu_power_watts, 1),
-        "cpu_usage": num(p.cpu_usage_cores, 2),
-        "memory": num(p.memory_working_set_mb, 0),
         "gpus": [(u, reverse("accelerators-gpu", args=[u])) for u in p.gpus],
         "npus": [(i, reverse("accelerators-npu", args=[i])) for i in p.npus],
     }
@@ -262,28 +227,14 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
         "tab": "nodes",
         "n": node,
         "cluster": cluster.name,
-        "kpis": {
-            "power": num(p.power_watts, 1),
-            "power_sub": "DCMI wall meter" if p.measured_power_watts is not None else "sum of CPU, DRAM, GPU, NPU",
-            "cpu": num(p.cpu_power_watts, 1),
-            "cpu_sub": f"idle {with_unit(p.cpu_idle_watts, 1, 'W')}",
-            "dram": num(p.dram_power_watts, 1),
-            "accel": num(_add(p.gpu_power_watts, p.npu_power_watts), 1),
-            "accel_sub": f"{node.gpu_count} GPU · {node.npu_count} NPU",
-            "energy": num(window.energy_kwh if window else None, 2),
-            "energy_sub": f"24 h avg {with_unit(window.avg_power_watts if window else None, 1, 'W')}",
-        },
-        "facts": {
-            "cpu_cores": num(node.cpu_cores),
-            "allocatable_cpu": num(node.allocatable_cpu_cores),
-            "memory": with_unit(_gib(node.memory_total_mb), 0, "GiB"),
-            "allocatable_memory": with_unit(_gib(node.allocatable_memory_mb), 0, "GiB"),
-        },
+        "power_sub": "DCMI wall meter" if p.measured_power_watts is not None else "sum of CPU, DRAM, GPU, NPU",
+        "accel_watts": _add(p.gpu_power_watts, p.npu_power_watts),
+        "accel_sub": f"{node.gpu_count} GPU · {node.npu_count} NPU",
         "bar": power_bar(p, None),
         "legend": POWER_PARTS,
         "parts": _parts_table(node),
         "window": window,
-        "window_facts": _window_facts(window),
+        "window_parts": _window_parts(window),
         "window_error": window_error,
         "chart_url": f"{api}?{urlencode({'cluster': cluster.name, 'window': '24h'})}",
         "devices": _devices(node),
@@ -306,21 +257,9 @@ def _add(a: float | None, b: float | None) -> float | None:
     return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
-def _gib(mib: float | None) -> float | None:
-    return None if mib is None else mib / 1024
-
-
-def _window_facts(w: nodes.WindowStats | None) -> dict:
+def _window_parts(w: nodes.WindowStats | None) -> list[tuple[str, float | None]]:
+    """(label, kWh) of each part over the window."""
     if w is None:
-        return {}
-    return {
-        "avg": with_unit(w.avg_power_watts, 1, "W"),
-        "min": with_unit(w.min_power_watts, 1, "W"),
-        "max": with_unit(w.max_power_watts, 1, "W"),
-        "energy": with_unit(w.energy_kwh, 2, "kWh"),
-        "source": "DCMI wall power" if w.energy_source == "measured" else "sum of the parts' counters",
-        "parts": [
-            (label, with_unit(w.parts_energy_kwh.get(key), 2, "kWh"))
-            for key, label in (("cpu", "CPU"), ("dram", "DRAM"), ("gpu", "GPU"), ("npu", "NPU"), ("measured", "Wall"))
-        ],
-    }
+        return []
+    parts = (("cpu", "CPU"), ("dram", "DRAM"), ("gpu", "GPU"), ("npu", "NPU"), ("measured", "Wall"))
+    return [(label, w.parts_energy_kwh.get(key)) for key, label in parts]

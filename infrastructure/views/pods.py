@@ -19,7 +19,6 @@ from infrastructure.views.common import PAGE_SIZE, unavailable
 from infrastructure.views.nodes import node_url, pod_row
 from kcloud.api.errors import ApiError
 from kcloud.api.params import order_rows, parse_choice, parse_float, parse_k8s_name, parse_k8s_names, parse_ordering
-from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
 from kcloud.web import Column, first, headers, values
 
@@ -98,7 +97,7 @@ def pod_list(request: HttpRequest) -> HttpResponse:
         total=len(every),
         matched=len(rows),
         kpis={
-            "power": num(summary["power_watts"], 0),
+            "power": summary["power_watts"],
             "running": summary["by_phase"].get("Running", 0),
             "pending": summary["by_phase"].get("Pending", 0),
             "ended": summary["by_phase"].get("Succeeded", 0) + summary["by_phase"].get("Failed", 0),
@@ -108,7 +107,7 @@ def pod_list(request: HttpRequest) -> HttpResponse:
                 "namespace": ns["namespace"],
                 "cluster": ns["cluster"],
                 "pods": ns["pods"],
-                "power": num(ns["power_watts"], 1),
+                "power": ns["power_watts"],
                 "width": _bar_width(ns["power_watts"], summary["by_namespace"][0]["power_watts"]),
             }
             for ns in summary["by_namespace"][:6]
@@ -133,12 +132,12 @@ def _energy(cluster, cs, pod, at: float) -> list[dict]:
         out.append(
             {
                 "label": label,
-                "energy": num(stats["energy_kwh"], 3),
-                "avg": num(stats["avg_power_watts"], 1),
-                "cpu": num(kwh.get("cpu"), 3),
-                "dram": num(kwh.get("dram"), 3),
-                "gpu": num(kwh.get("gpu"), 3),
-                "npu": num(kwh.get("npu"), 3),
+                "energy": stats["energy_kwh"],
+                "avg": stats["avg_power_watts"],
+                "cpu": kwh.get("cpu"),
+                "dram": kwh.get("dram"),
+                "gpu": kwh.get("gpu"),
+                "npu": kwh.get("npu"),
             }
         )
     return out
@@ -160,22 +159,7 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
         label = f"{namespace}/{name}"
         return unavailable(request, exc, kind="Pod", name=label, back_url=back, back_label="All pods")
     cluster, cs = result.cluster, result.value
-    containers = [
-        {
-            "name": c.name,
-            "image": c.image or DASH,
-            "power": num(c.power_watts, 1),
-            "cpu": num(c.cpu_power_watts, 1),
-            "dram": num(c.dram_power_watts, 1),
-            "gpu": num(c.gpu_power_watts, 1),
-            "npu": num(c.npu_power_watts, 1),
-            "cpu_usage": num(c.cpu_usage_cores, 3),
-            "memory": num(c.memory_working_set_mb, 0),
-            "devices": [*c.gpus, *c.npus],
-        }
-        for key, c in sorted(cs.containers.items())
-        if key[:2] == (namespace, name)
-    ]
+    containers = [c for key, c in sorted(cs.containers.items()) if key[:2] == (namespace, name)]
     devices = [
         {"kind": "GPU", "id": d.uuid, "url": reverse("accelerators-gpu", args=[d.uuid]), "d": d}
         for d in cs.snapshot.gpus
@@ -192,15 +176,6 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
         "p": pod,
         "cluster": cluster.name,
         "node_url": node_url(pod.node, cluster.name) if pod.node else None,
-        "kpis": {
-            "power": num(pod.power_watts, 1),
-            "cpu": num(pod.cpu_power_watts, 1),
-            "dram": num(pod.dram_power_watts, 1),
-            "gpu": num(pod.gpu_power_watts, 1),
-            "npu": num(pod.npu_power_watts, 1),
-            "usage": num(pod.cpu_usage_cores, 2),
-            "memory_sub": f"memory {with_unit(pod.memory_working_set_mb, 0, 'MiB')}",
-        },
         "containers": containers,
         "devices": [
             {
@@ -209,11 +184,9 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
                 "url": x["url"],
                 "label": getattr(x["d"], "device", None) or x["id"][:13],
                 "status": x["d"].status,
-                "power": num(x["d"].power_watts, 1),
-                "share": num(shares.get(x["id"], 0.0) * 100, 0),
-                "attributed": num(
-                    None if x["d"].power_watts is None else x["d"].power_watts * shares.get(x["id"], 0.0), 1
-                ),
+                "power": x["d"].power_watts,
+                "share": shares.get(x["id"], 0.0) * 100,
+                "attributed": None if x["d"].power_watts is None else x["d"].power_watts * shares.get(x["id"], 0.0),
             }
             for x in devices
         ],

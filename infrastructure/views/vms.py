@@ -15,7 +15,6 @@ from infrastructure.views.common import PAGE_SIZE
 from infrastructure.views.nodes import node_url
 from kcloud.api.errors import ApiError
 from kcloud.api.params import order_rows, parse_k8s_name, parse_k8s_names, parse_ordering
-from kcloud.templatetags.display import DASH, num
 from kcloud.timeutil import from_unix
 from kcloud.web import Column, first, headers, values
 
@@ -67,20 +66,11 @@ def vm_list(request: HttpRequest) -> HttpResponse:
         headers=headers(VM_COLUMNS, ordering),
         rows=[
             {
-                "id": vm.id,
-                "name": vm.name or vm.id,
-                "domain": vm.domain,
-                "cluster": vm.cluster,
-                "host": vm.host or DASH,
+                "vm": vm,
                 "host_url": node_url(vm.host, vm.cluster) if vm.host else None,
-                "state": vm.state or "unknown",
                 "badge": STATE_BADGES.get(vm.state or "", "unknown"),
-                "project": vm.project or (vm.project_id[:12] if vm.project_id else DASH),
-                "flavor": vm.flavor or DASH,
-                "vcpus": num(vm.vcpus),
-                "memory": num(None if vm.memory_mb is None else vm.memory_mb / 1024, 0),
-                "cpu_usage": num(vm.cpu_usage_cores, 2),
-                "power": num(vm.power_watts, 1),
+                # Without a project name, the start of its id tells projects apart.
+                "project": vm.project or (vm.project_id[:12] if vm.project_id else None),
             }
             for vm in page.object_list
         ],

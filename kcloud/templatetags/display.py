@@ -1,13 +1,17 @@
 """How the pages print numbers and names: "—" when a value is missing, never 0.
 
-The functions are template filters (this library is a builtin of the template
-engine, see ``TEMPLATES`` in the settings) and plain functions for the places
-that format outside a template (the PDF report's tables).
+Views hand templates raw values (floats, None, names); the templates format them
+with these filters (``{{ watts|num:1|unit:"W" }}``), so the rule for a missing
+value lives in one place. This library is a builtin of the template engine (see
+``TEMPLATES`` in the settings): no ``{% load %}`` needed. ``num`` and ``DASH`` are
+plain functions too, for the one place that formats outside a template (the PDF
+report's view-model).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from django import template
 
@@ -18,16 +22,34 @@ DASH = "—"
 
 @register.filter
 def num(value: float | None, digits: int = 0) -> str:
-    """``1234.5`` → ``"1,234.5"``; ``None``/NaN → ``"—"`` (missing is never shown as 0)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    """``1234.5`` → ``"1,234.5"``; ``None``/NaN → ``"—"`` (missing is never shown as 0).
+
+    ``""`` is missing too: it is what the template engine gives for a variable it
+    cannot resolve, e.g. ``{{ power.avg_watts|num:1 }}`` when there is no ``power``.
+    """
+    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         return DASH
     return f"{value:,.{digits}f}"
 
 
-def with_unit(value: float | None, digits: int, unit: str) -> str:
-    """``"25 %"``, or ``"—"`` without a unit when there is no value."""
-    text = num(value, digits)
-    return text if text == DASH else f"{text} {unit}"
+@register.filter
+def unit(text: str, name: str | None) -> str:
+    """The unit after a formatted number: ``{{ watts|num:1|unit:"W" }}`` → ``"12.5 W"``.
+
+    "—" stays bare (a missing value has no unit), and so does a number whose unit is
+    unknown (``{{ cost|num:2|unit:currency }}`` without a currency).
+    """
+    return text if text == DASH or not name else f"{text} {name}"
+
+
+@register.filter
+def amounts(items: Iterable[tuple[float | None, str | None, int]]) -> str:
+    """Money in one or more currencies, ``(amount, currency, digits)`` each, joined with "+".
+
+    ``[(1234.5, "KRW", 0), (3.4, "USD", 2)]`` → ``"1,234 KRW + 3.40 USD"``: different
+    currencies never add up, so each is printed on its own; "—" when there is none.
+    """
+    return " + ".join(unit(num(amount, digits), currency) for amount, currency, digits in items) or DASH
 
 
 @register.filter
@@ -38,7 +60,7 @@ def gib(mib: float | None) -> float | None:
 
 @register.filter
 def memory(used_mib: float | None, total_mib: float | None) -> str:
-    """``"used / total"`` in GiB with one decimal (or ``—``)."""
+    """``{{ used|memory:total }}`` → ``"used / total"`` in GiB with one decimal (or ``—``)."""
     if used_mib is None and total_mib is None:
         return DASH
     return f"{num(gib(used_mib), 1)} / {num(gib(total_mib), 1)}"
@@ -65,7 +87,7 @@ def model_label(model: str | None) -> str:
 
 @register.filter
 def percent_width(value: float | None) -> float | None:
-    """Width of a utilisation bar (0-100) or None when there is no reading."""
-    if value is None or not math.isfinite(value):
+    """Width of a bar (0-100) for a percentage, or None when there is no reading (no bar, not an empty one)."""
+    if value is None or value == "" or not math.isfinite(value):
         return None
     return max(0.0, min(100.0, value))

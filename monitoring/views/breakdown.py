@@ -15,13 +15,13 @@ from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_choice, parse_duration
-from kcloud.templatetags.display import DASH, model_label, num, vendor_label, with_unit
+from kcloud.templatetags.display import DASH, model_label, vendor_label
 from kcloud.timeutil import from_unix, isoformat
 from kcloud.web import values
 from monitoring.params import DEFAULT_WINDOW, MIN_WINDOW_SECONDS
 from monitoring.services import breakdown, power, timeseries
 from monitoring.services.answers import sites_of
-from monitoring.views.common import RESOURCE_LABELS, share_width
+from monitoring.views.common import RESOURCE_LABELS
 
 PAGE_SIZE = 50
 BY_LABELS = {
@@ -41,6 +41,7 @@ SPECIAL = {
 
 
 def _label(by: str, row: dict) -> str:
+    """The group's name, printed and used as the row's ``data-key`` (so built once, here)."""
     if by == "resource_type":
         return RESOURCE_LABELS.get(row["resource_type"], row["resource_type"])
     if by == "vendor":
@@ -59,10 +60,9 @@ def _row(by: str, row: dict) -> dict:
         "key": special[0] if special else _label(by, row),
         "hint": special[1] if special else "",
         "cluster": row.get("cluster") if by in ("node", "namespace", "pod") and not special else "",
-        "power": num(row["power_watts"], 1),
-        "energy": num(row["energy_kwh"], 3),
-        "share": with_unit(row["share_percent"], 1, "%"),
-        "share_width": share_width(row["share_percent"]),
+        "power": row["power_watts"],
+        "energy": row["energy_kwh"],
+        "share": row["share_percent"],
         "swatch": row["resource_type"] if by == "resource_type" else None,
     }
 
@@ -118,7 +118,7 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
         special=[_row(by, r) for r in rows if r["kind"] != "group"],
         page=page,
         groups=len(groups),
-        total={"power": num(totals["power_watts"], 1), "energy": num(totals["energy_kwh"], 3)},
+        total={"power": totals["power_watts"], "energy": totals["energy_kwh"]},
         partial=totals["partial"],
         missing=totals["missing_clusters"],
         summary=down_summary(results),

@@ -21,23 +21,22 @@ from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary, fan_out
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
-from kcloud.templatetags.display import num, with_unit
 from kcloud.timeutil import from_unix
 from monitoring.services import clusters as analytics
 from monitoring.services.answers import sites_of
 from monitoring.services.power import fan_out_now
-from monitoring.views.common import RESOURCE_LABELS, money, pue_cell, share_width
+from monitoring.views.common import RESOURCE_LABELS, pue_cell
 
 
 def _kpis(body: dict) -> dict:
-    """Display strings of a summary (``—`` for every unknown figure)."""
-    it = body.get("it_power_watts")
+    """The summary's figures for the KPI tiles (None for every unknown one: the template prints "—")."""
     return {
-        "power": num(it, 0),
-        "facility": num(body.get("facility_power_watts"), 0),
+        "power": body.get("it_power_watts"),
+        "facility": body.get("facility_power_watts"),
         "pue": pue_cell(body.get("pue"), body.get("pue_source"), body.get("pue_error")),
-        "carbon": num(body.get("carbon_grams_per_hour"), 0),
-        "cost": money(body.get("cost_per_hour"), body.get("currency")),
+        "carbon": body.get("carbon_grams_per_hour"),
+        "cost": body.get("cost_per_hour"),
+        "currency": body.get("currency"),
     }
 
 
@@ -54,15 +53,7 @@ def _by_type(body: dict) -> list[dict]:
     for key, label in RESOURCE_LABELS.items():
         watts = parts.get(key)
         share = None if watts is None or not it else 100.0 * watts / it
-        rows.append(
-            {
-                "key": key,
-                "label": label,
-                "power": num(watts, 0),
-                "share": with_unit(share, 1, "%"),
-                "share_width": share_width(share),
-            }
-        )
+        rows.append({"key": key, "label": label, "power": watts, "share": share})
     return rows
 
 

@@ -18,7 +18,6 @@ from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
 from kcloud.api.params import parse_duration
-from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
 from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import clusters as analytics
@@ -45,7 +44,7 @@ def _bar(value: float | None, top: float | None) -> float | None:
 
 
 def _cells(rows: list[dict]) -> list[dict]:
-    """Per row: display strings and bar widths relative to the column's largest value."""
+    """Per row: the figures, how to print them and bar widths relative to the column's largest value."""
     tops = {}
     for field, *_rest in BARRED:
         known = [r[field] for r in rows if r.get(field) is not None]
@@ -60,14 +59,17 @@ def _cells(rows: list[dict]) -> list[dict]:
             continue
         cell = {"cluster": r["cluster"], "ok": True, "values": []}
         for field, _heading, unit, digits in BARRED:
-            text = with_unit(r.get(field), digits, unit) if unit == "%" else num(r.get(field), digits)
-            cell["values"].append({"field": field, "text": text, "bar": _bar(r.get(field), tops[field])})
+            value = r.get(field)
+            # The heading names every other unit; a percentage carries its sign in the cell.
+            suffix = unit if unit == "%" else ""
+            cell["values"].append(
+                {"field": field, "value": value, "digits": digits, "unit": suffix, "bar": _bar(value, tops[field])}
+            )
         cost_bar = _bar(r.get("cost"), max(costs)) if costs and single_currency else None
-        cost_text = DASH if r.get("cost") is None else f"{num(r['cost'], 2)} {r.get('currency') or ''}".strip()
         cell.update(
             pue=pue_cell(r.get("pue"), r.get("pue_source")),
-            facility=num(r.get("facility_energy_kwh"), 2),
-            cost={"text": cost_text, "bar": cost_bar},
+            facility=r.get("facility_energy_kwh"),
+            cost={"value": r.get("cost"), "currency": r.get("currency"), "bar": cost_bar},
             gpus=r.get("gpus"),
         )
         out.append(cell)

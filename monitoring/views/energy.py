@@ -15,14 +15,14 @@ from clusters.prometheus.fanout import down_summary, fan_out
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import parse_choice, parse_time_range
-from kcloud.templatetags.display import DASH, num
+from kcloud.templatetags.display import DASH
 from kcloud.timeutil import isoformat, utcnow
 from kcloud.web import values
 from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import grouping
 from monitoring.services.answers import sites_of
 from monitoring.services.energy import fetch_energy
-from monitoring.views.common import by_currency, money, pue_cell
+from monitoring.views.common import by_currency, pue_cell
 
 PAGE_SIZE = 50
 GROUP_BYS = ("namespace", "cluster", "node")  # the report's groupings (the API also has pod)
@@ -67,24 +67,28 @@ def _row(group_by: str, row: dict) -> dict:
     return {
         **_group_cells(group_by, row),
         "cluster": row.get("cluster") or DASH,
-        "cpu": num(row["cpu_energy_kwh"], 3),
-        "dram": num(row["dram_energy_kwh"], 3),
-        "gpu": num(row["gpu_energy_kwh"], 3),
-        "npu": num(row["npu_energy_kwh"], 3),
-        "it": num(row["energy_kwh"], 3),
-        "facility": num(row["facility_energy_kwh"], 3),
+        "cpu": row["cpu_energy_kwh"],
+        "dram": row["dram_energy_kwh"],
+        "gpu": row["gpu_energy_kwh"],
+        "npu": row["npu_energy_kwh"],
+        "it": row["energy_kwh"],
+        "facility": row["facility_energy_kwh"],
         "pue": pue_cell(row.get("pue"), row.get("pue_source")),
-        "carbon": num(_kg(row["carbon_grams"]), 3),
-        "cost": money(row["cost"], row.get("currency")),
+        "carbon_kg": _kg(row["carbon_grams"]),
+        "cost": row["cost"],
+        "currency": row.get("currency"),
     }
 
 
-def _total_cost(rows: list[dict], totals: dict) -> str:
-    """The total cost; per currency when the clusters' currencies differ (they never add up)."""
+def _total_costs(rows: list[dict], totals: dict) -> list[tuple[float | None, str | None, int]]:
+    """The total cost as (amount, currency, digits) for the ``amounts`` filter.
+
+    One per currency when the clusters' currencies differ: money in different currencies never adds up.
+    """
     costs = by_currency(rows, "cost")
     if totals.get("cost") is None and len(costs) > 1 and all(r["cost"] is not None for r in rows if r["energy_kwh"]):
-        return " + ".join(money(v, c) for c, v in costs)
-    return money(totals.get("cost"), totals.get("currency"))
+        return [(v, c, 2) for c, v in costs]
+    return [(totals.get("cost"), totals.get("currency"), 2)]
 
 
 def _kg(grams: float | None) -> float | None:
@@ -135,19 +139,19 @@ def energy_page(request: HttpRequest) -> HttpResponse:
         idle_label=IDLE_LABELS[idle],
         start=span.start,
         end=span.end,
-        hours=num(window / 3600, 1),
+        hours=window / 3600,
         rows=[_row(group_by, r) for r in page.object_list],
         count=len(rows),
         page=page,
         totals={
-            "cpu": num(totals.get("cpu_energy_kwh"), 3),
-            "dram": num(totals.get("dram_energy_kwh"), 3),
-            "gpu": num(totals.get("gpu_energy_kwh"), 3),
-            "npu": num(totals.get("npu_energy_kwh"), 3),
-            "it": num(totals.get("energy_kwh"), 3),
-            "facility": num(totals.get("facility_energy_kwh"), 3),
-            "carbon": num(_kg(totals.get("carbon_grams")), 3),
-            "cost": _total_cost(rows, totals),
+            "cpu": totals.get("cpu_energy_kwh"),
+            "dram": totals.get("dram_energy_kwh"),
+            "gpu": totals.get("gpu_energy_kwh"),
+            "npu": totals.get("npu_energy_kwh"),
+            "it": totals.get("energy_kwh"),
+            "facility": totals.get("facility_energy_kwh"),
+            "carbon_kg": _kg(totals.get("carbon_grams")),
+            "costs": _total_costs(rows, totals),
         },
         no_pue=sorted({r["cluster"] for r in rows if r["energy_kwh"] and r.get("pue") is None}),
         partial=totals["partial"],

@@ -13,27 +13,28 @@ from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
-from kcloud.templatetags.display import DASH, num, with_unit
 from kcloud.timeutil import from_unix
 from kcloud.web import values
 from monitoring.services import breakdown, power
 from monitoring.services.answers import sites_of
-from monitoring.views.common import RESOURCE_LABELS, by_currency, known_sum, money, pue_cell, share_width
+from monitoring.views.common import RESOURCE_LABELS, by_currency, known_sum, pue_cell
 
 
 def cluster_row(row: dict) -> dict:
+    """A cluster's row of the power table (monitoring/_cluster_power_table.html formats it)."""
     return {
         "cluster": row["cluster"],
         "ok": True,
-        "power": num(row["power_watts"], 0),
-        "share": with_unit(row["share_percent"], 1, "%"),
-        "share_width": share_width(row["share_percent"]),
-        "facility": num(row["facility_power_watts"], 0),
+        "power": row["power_watts"],
+        "share": row["share_percent"],
+        "facility": row["facility_power_watts"],
         "pue": pue_cell(row["pue"], row["pue_source"], row["pue_error"]),
-        "carbon": num(row["carbon_grams_per_hour"], 0),
-        "cost": money(row["cost_per_hour"], row["currency"]),
-        "nodes": f"{row['nodes_reporting']} / {row['nodes']}",
-        "accel": num(_accel(row), 0),
+        "carbon": row["carbon_grams_per_hour"],
+        "cost": row["cost_per_hour"],
+        "currency": row["currency"],
+        "nodes_reporting": row["nodes_reporting"],
+        "nodes": row["nodes"],
+        "accel": _accel(row),
     }
 
 
@@ -66,16 +67,17 @@ def fleet_kpis(body: dict) -> dict:
     no_pue = [r["cluster"] for r in rows if r["pue"] is None]
     no_carbon, no_cost = _without(rows, "carbon_grams_per_hour"), _without(rows, "cost_per_hour")
     return {
-        "power": num(body["total_power_watts"], 0),
+        "power": body["total_power_watts"],
         "power_sub": f"{reporting} of {nodes} nodes reporting",
-        "facility": num(body["facility_power_watts"], 0),
+        "facility": body["facility_power_watts"],
         "facility_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "IT power x PUE",
-        "pue": num(body["pue"], 2),
+        "pue": body["pue"],
         "pue_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "facility / IT power",
-        "carbon": num(known_sum([r["carbon_grams_per_hour"] for r in rows]), 0),
+        "carbon": known_sum([r["carbon_grams_per_hour"] for r in rows]),
         "carbon_sub": f"not known for {_names(no_carbon, len(rows))}" if no_carbon else "facility kWh x intensity",
-        # A KPI tile has room for whole units; the table keeps the cents.
-        "cost": " + ".join(money(v, c, 0 if v >= 100 else 2) for c, v in costs) if costs else DASH,
+        # (amount, currency, digits) for the ``amounts`` filter: a KPI tile has room for whole units; the table
+        # keeps the cents.
+        "costs": [(v, c, 0 if v >= 100 else 2) for c, v in costs],
         "cost_sub": f"not known for {_names(no_cost, len(rows))}" if no_cost else "per hour: facility kWh x price",
     }
 
@@ -85,9 +87,8 @@ def _by_type(body: dict) -> list[dict]:
         {
             "key": t["resource_type"],
             "label": RESOURCE_LABELS[t["resource_type"]],
-            "power": num(t["power_watts"], 0),
-            "share": with_unit(t["share_percent"], 1, "%"),
-            "share_width": share_width(t["share_percent"]),
+            "power": t["power_watts"],
+            "share": t["share_percent"],
         }
         for t in body["by_resource_type"]
     ]
@@ -103,9 +104,8 @@ def top_namespaces(results: list, sites: dict, top: int = 6) -> list[dict]:
         {
             "namespace": r["namespace"],
             "cluster": r["cluster"],
-            "power": num(r["power_watts"], 0),
-            "share": with_unit(r["share_percent"], 1, "%"),
-            "share_width": share_width(r["share_percent"]),
+            "power": r["power_watts"],
+            "share": r["share_percent"],
         }
         for r in groups[:top]
     ]
