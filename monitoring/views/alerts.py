@@ -42,6 +42,20 @@ def budget_rows(budgets) -> list[dict]:
     return rows
 
 
+def alerting_context(principal, cluster: str | None = None) -> dict:
+    """Budgets and active alerts for another page (the overview, a cluster's page): from the database only."""
+    budgets = visible_budgets(principal)
+    alerts = visible_alerts(principal).exclude(state="resolved")
+    if cluster is not None:
+        budgets, alerts = budgets.filter(cluster__name=cluster), alerts.filter(cluster=cluster)
+    active = list(alerts)
+    return {
+        "budgets": budget_rows(budgets),
+        "alerts_firing": sum(1 for a in active if a.state == "firing"),
+        "active_alerts": active[:5],
+    }
+
+
 def alerts_page(request: HttpRequest) -> HttpResponse:
     principal = Principal.from_request(request)
     alerts = visible_alerts(principal)

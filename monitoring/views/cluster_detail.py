@@ -25,6 +25,7 @@ from kcloud.timeutil import from_unix
 from monitoring.services import clusters as analytics
 from monitoring.services.answers import sites_of
 from monitoring.services.power import fan_out_now
+from monitoring.views.alerts import alerting_context
 from monitoring.views.common import RESOURCE_LABELS, pue_cell
 
 
@@ -60,8 +61,9 @@ def _by_type(body: dict) -> list[dict]:
 @login_required
 def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
     """One cluster: power, PUE, carbon and cost rates, devices and pods, Prometheus; its topology graph."""
+    principal = Principal.from_request(request)
     try:
-        (cluster,) = select_clusters(Principal.from_request(request), [name])
+        (cluster,) = select_clusters(principal, [name])
     except ApiError as exc:
         raise Http404(str(exc.detail)) from exc
     at = evaluation_time(None)
@@ -87,5 +89,6 @@ def cluster_detail(request: HttpRequest, name: str) -> HttpResponse:
         "evaluated_at": from_unix(at),
         "placement": placement.value if placement.ok else None,
         "placement_rules": [(rule, diagnostics.RULE_TITLES[rule]) for rule in RULES],
+        **alerting_context(principal, cluster.name),
     }
     return render(request, "clusters/detail.html", context)

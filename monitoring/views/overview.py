@@ -22,6 +22,7 @@ from clusters.scope import Principal
 from kcloud.timeutil import from_unix
 from monitoring.services import power
 from monitoring.services.answers import sites_of
+from monitoring.views.alerts import alerting_context
 
 # The monitoring power page's formatting of the same rows (one way to show them).
 from monitoring.views.power import cluster_row, dead_row, fleet_kpis, top_namespaces
@@ -46,8 +47,9 @@ def _power_context(clusters: list) -> dict:
 @login_required
 def overview(request):
     """Fleet overview: power and money now, 24 h chart, top namespaces, idle waste, cluster health."""
-    clusters = clusters_with_fresh_health(Principal.from_request(request))
-    context: dict = {"clusters": clusters, "summary": health_summary(clusters)}
+    principal = Principal.from_request(request)
+    clusters = clusters_with_fresh_health(principal)
+    context: dict = {"clusters": clusters, "summary": health_summary(clusters), **alerting_context(principal)}
     if clusters:
         context.update(_power_context(clusters))
         context["accelerators"] = accelerator_summary(clusters)

@@ -64,3 +64,10 @@ def test_viewers_see_but_cannot_act(client, django_user_model, alerting):
     body = client.get("/monitoring/alerts/").content.decode()
     assert "seoul too hot" in body and "Acknowledge" not in body
     assert client.post(f"/monitoring/alerts/{alerting.pk}/", {"action": "acknowledge"}).status_code == 403
+
+
+def test_overview_and_cluster_page_show_budgets_and_firing_alerts(staff_client, alerting):
+    for url in ("/", "/clusters/seoul-a/"):
+        body = staff_client.get(url).content.decode()
+        assert "Budgets and alerts" in body and "seoul today" in body, url
+        assert "1 firing" in body and "seoul-a/n1/GPU-1" in body, url
