@@ -283,6 +283,18 @@ SPECTACULAR_SETTINGS = {
 # (started by `make demo`). The queue lives in Redis when configured, else in a SQLite file
 # beside the database; what must not be lost (notifications) is in the database anyway.
 KCLOUD_EVALUATION_SECONDS = env_int("KCLOUD_EVALUATION_SECONDS", 60, minimum=10, maximum=3600)
+# E-mail (alert notifications, scheduled reports): SMTP when EMAIL_HOST is set; without it the
+# messages are written to the worker's log (the demo), which a production setup must not rely on.
+EMAIL_HOST = env_str("EMAIL_HOST", "") or ""
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kcloud-monitor@localhost") or "kcloud-monitor@localhost"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
 # Scheduled reports kept for download this many days.
 KCLOUD_REPORT_RETENTION_DAYS = env_int("KCLOUD_REPORT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
 # A worker's claim on a notification it is sending; one that dies is replaced after this.
