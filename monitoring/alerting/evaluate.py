@@ -20,14 +20,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from clusters.models import Cluster
 from clusters.prometheus.cache import evaluation_time
-from clusters.prometheus.fanout import fan_out
+from clusters.prometheus.errors import PrometheusError
+from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.metrics import REQUESTS_TOTAL
+from clusters.prometheus.threads import Pending, beside
 from kcloud import audience
 from kcloud.timeutil import from_unix, utcnow
 from monitoring.alerting import budgets as B
@@ -36,7 +39,7 @@ from monitoring.models import Alert, AlertEvent, AlertRule, Budget, EvaluationRu
 from monitoring.services import grouping
 from monitoring.services.answers import sites_of
 from monitoring.services.energy import fetch_energy
-from monitoring.services.power import cluster_power, fan_out_now
+from monitoring.services.power import cluster_power, fetch_now
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +80,64 @@ def _requests_so_far() -> float:
     )
 
 
+def _part(cluster: Any, pending: Pending | None) -> ClusterResult | None:
+    """One kind of fetch of one cluster as a result of its own: a failed energy query is not a dead cluster."""
+    if pending is None:
+        return None
+    try:
+        return ClusterResult(cluster, "ok", value=pending.result())
+    except PrometheusError as exc:
+        return ClusterResult(cluster, "error", error=exc.message, error_code=exc.code)
+
+
 def gather(rules: list[AlertRule], budgets: list[Budget], at: datetime) -> Facts:
-    """Fetch what ``rules`` and ``budgets`` need (see the module docstring)."""
+    """Fetch what ``rules`` and ``budgets`` need (see the module docstring): one fan-out over the clusters.
+
+    Inside a cluster the kinds run side by side (power now, each budget period's
+    energy, the day's idle energy, IPMI): an evaluation costs its slowest request.
+    """
     clusters = list(Cluster.objects.enabled())
     sites = sites_of(clusters)
     t = evaluation_time(at.timestamp())
-    facts = Facts(at=from_unix(t), clusters=clusters, sites=sites, now=fan_out_now(clusters, sites, t))
-    for period in sorted({b.period for b in budgets}):
-        start, _end = bounds(period, facts.at)
-        window = max(300, int(t - start.timestamp()))
-        results = fan_out(clusters, lambda client, c, w=window: fetch_energy(client, c, sites[c.name], t, w))
-        by_cluster, _totals, _pues = grouping.group_energy(results, sites, "cluster", "node")
-        by_namespace, _totals, _pues = grouping.group_energy(results, sites, "namespace", "node")
-        facts.energy[period] = (by_cluster, by_namespace, [r.cluster.name for r in results if not r.ok])
+    facts = Facts(at=from_unix(t), clusters=clusters, sites=sites, now=[])
+    kinds = {r.kind for r in rules}
+    windows = {p: max(300, int(t - bounds(p, facts.at)[0].timestamp())) for p in sorted({b.period for b in budgets})}
+    day = max(300, int(t - bounds("day", facts.at)[0].timestamp()))
+    idle, ipmi = AlertRule.Kind.IDLE_ENERGY_ABOVE in kinds, AlertRule.Kind.IPMI_CRITICAL in kinds
+
+    def fetch(client: Any, cluster: Any) -> dict:
+        from hardware import services as hardware
+        from monitoring.services.efficiency import fetch_efficiency
+
+        site = sites[cluster.name]
+        energy = {p: beside(fetch_energy, client, cluster, site, t, w) for p, w in windows.items()}
+        efficiency = beside(fetch_efficiency, client, cluster, site, t, day) if idle else None
+        sensors = beside(hardware.fetch_ipmi, client, cluster, t) if ipmi else None
+        now = fetch_now(client, cluster, site, t)  # its failure is the cluster's: unreachable
+        return {
+            "now": now,
+            "energy": {p: _part(cluster, pending) for p, pending in energy.items()},
+            "efficiency": _part(cluster, efficiency),
+            "ipmi": _part(cluster, sensors),
+        }
+
+    results = fan_out(clusters, fetch)
+    facts.now = [
+        ClusterResult(r.cluster, r.status, r.value and r.value["now"], r.error, r.error_code, r.latency_ms)
+        for r in results
+    ]
+    answered = [r.value for r in results if r.ok]
+    failed = [r.cluster.name for r in results if not r.ok]
+    for period in windows:
+        parts = [v["energy"][period] for v in answered]
+        by_cluster, _totals, _pues = grouping.group_energy(parts, sites, "cluster", "node")
+        by_namespace, _totals, _pues = grouping.group_energy(parts, sites, "namespace", "node")
+        facts.energy[period] = (by_cluster, by_namespace, failed + [p.cluster.name for p in parts if not p.ok])
+    for v in answered:
+        eff = v["efficiency"]
+        if eff is not None and eff.ok:
+            facts.idle_kwh[eff.cluster.name] = sum(d.idle_joules for d in eff.value.devices) / J_PER_KWH
+    facts.ipmi = [v["ipmi"] for v in answered if v["ipmi"] is not None]
     for budget in budgets:
         progress = B.progress(
             budget, bounds(budget.period, facts.at), facts.at, facts.energy[budget.period], facts.now, sites
@@ -97,20 +145,6 @@ def gather(rules: list[AlertRule], budgets: list[Budget], at: datetime) -> Facts
         facts.progress[budget.pk] = progress
         budget.progress = progress.as_dict(facts.at)
         budget.save(update_fields=["progress"])
-    kinds = {r.kind for r in rules}
-    if AlertRule.Kind.IDLE_ENERGY_ABOVE in kinds:
-        from monitoring.services.efficiency import fetch_efficiency
-
-        start, _end = bounds("day", facts.at)
-        window = max(300, int(t - start.timestamp()))
-        results = fan_out(clusters, lambda client, c: fetch_efficiency(client, c, sites[c.name], t, window))
-        for r in results:
-            if r.ok:
-                facts.idle_kwh[r.cluster.name] = sum(d.idle_joules for d in r.value.devices) / J_PER_KWH
-    if AlertRule.Kind.IPMI_CRITICAL in kinds:
-        from hardware import services as hardware
-
-        facts.ipmi = hardware.ipmi_results(clusters, t)
     return facts
 
 
@@ -220,46 +254,60 @@ def _event(alert: Alert, kind: str, at: datetime, observation: Observation) -> N
 
 
 def apply(rule: AlertRule, observations: list[Observation], at: datetime) -> int:
-    """Move the rule's alerts by what it observed; returns how many events were recorded."""
+    """Move the rule's alerts by what it observed; returns how many events were recorded.
+
+    Only state changes are written one by one (each with its event and notifications,
+    in one transaction); the latest values of alerts that stay as they are go in one
+    bulk update, so an evaluation's writes grow with what changed, not with the fleet.
+    """
     events = 0
     alerts = {a.subject: a for a in rule.alerts.all()}
+    held_for = timedelta(seconds=rule.for_seconds)
+    unchanged: list[Alert] = []
     for o in observations:
         alert = alerts.get(o.subject)
-        with transaction.atomic():
-            if o.active:
-                if alert is None or alert.state == Alert.State.RESOLVED:
-                    alert, _ = Alert.objects.update_or_create(
-                        rule=rule,
-                        subject=o.subject,
-                        defaults={
-                            "cluster": o.cluster,
-                            "state": Alert.State.PENDING,
-                            "active_since": at,
-                            "value": o.value,
-                            "fired_at": None,
-                            "resolved_at": None,
-                            "acknowledged_at": None,
-                            "acknowledged_by": None,
-                        },
-                    )
-                alert.value = o.value
-                if alert.state == Alert.State.PENDING and at - alert.active_since >= timedelta(
-                    seconds=rule.for_seconds
-                ):
-                    alert.state, alert.fired_at = Alert.State.FIRING, at
-                    alert.save()
-                    _event(alert, AlertEvent.Kind.FIRED, at, o)
-                    events += 1
-                else:
-                    alert.save(update_fields=["value", "updated_at"])
-            elif alert is not None and alert.state == Alert.State.FIRING:
+        if o.active and (alert is None or alert.state == Alert.State.RESOLVED):
+            alert = _start(rule, o, at)
+        if alert is None:
+            continue
+        if o.active and alert.state == Alert.State.PENDING and at - alert.active_since >= held_for:
+            with transaction.atomic():
+                alert.state, alert.fired_at, alert.value = Alert.State.FIRING, at, o.value
+                alert.save()
+                _event(alert, AlertEvent.Kind.FIRED, at, o)
+            events += 1
+        elif not o.active and alert.state == Alert.State.FIRING:
+            with transaction.atomic():
                 alert.state, alert.resolved_at, alert.value = Alert.State.RESOLVED, at, o.value
                 alert.save()
                 _event(alert, AlertEvent.Kind.RESOLVED, at, o)
-                events += 1
-            elif alert is not None and alert.state == Alert.State.PENDING:
-                alert.delete()  # it never fired: nothing to tell
+            events += 1
+        elif not o.active and alert.state == Alert.State.PENDING:
+            alert.delete()  # it never fired: nothing to tell
+        elif alert.state != Alert.State.RESOLVED and alert.value != o.value:
+            alert.value = o.value
+            unchanged.append(alert)
+    Alert.objects.bulk_update(unchanged, ["value"], batch_size=500)
     return events
+
+
+def _start(rule: AlertRule, o: Observation, at: datetime) -> Alert:
+    """A new episode: a pending alert (a resolved one is reused, its handling cleared; a silence stays)."""
+    alert, _created = Alert.objects.update_or_create(
+        rule=rule,
+        subject=o.subject,
+        defaults={
+            "cluster": o.cluster,
+            "state": Alert.State.PENDING,
+            "active_since": at,
+            "value": o.value,
+            "fired_at": None,
+            "resolved_at": None,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+        },
+    )
+    return alert
 
 
 def claim(at: datetime) -> EvaluationRun | None:

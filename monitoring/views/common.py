@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-PUE_SOURCE_LABELS = {"measured": "measured", "configured": "configured", "unavailable": "unavailable"}
-SPECIAL_LABELS = {"__idle__": "Idle", "__unattributed__": "Unattributed"}
 RESOURCE_LABELS = {"gpu": "GPU", "npu": "NPU", "cpu": "CPU", "dram": "DRAM", "other": "Other (wall - parts)"}
 
 

@@ -169,3 +169,23 @@ def test_requests_per_evaluation_do_not_grow_with_the_rules(fleet_clusters, t, s
             evaluate.run(from_unix(t + 60 * minute))
         counts.append(sum(requests.values()))
     assert counts[0] == counts[1] and counts[0] > 0
+
+
+def test_temperature_and_ipmi_rules_see_what_the_api_sees(staff_api, fleet_clusters, t):
+    _rule("hot", [], kind="temperature_above", threshold=60)
+    _rule("ipmi", [], kind="ipmi_critical")
+    evaluate.run(from_unix(t))
+    devices = get(staff_api, "/api/v1/accelerators", time=t)["results"]
+    hot = {f"{d['cluster']}/{d['node']}/{d['id']}" for d in devices if (d["temperature_celsius"] or 0) > 60}
+    firing = set(Alert.objects.filter(rule__name="hot", state="firing").values_list("subject", flat=True))
+    assert firing == hot and hot  # the fleet has accelerators above 60 °C
+    sensors = get(staff_api, "/api/v1/hardware/ipmi/sensors", time=t, state="critical")["results"]
+    critical = {f"{s['cluster']}/{s['node']}/{s['id']}" for s in sensors}
+    assert set(Alert.objects.filter(rule__name="ipmi", state="firing").values_list("subject", flat=True)) == critical
+
+
+def test_idle_energy_rule_fires_with_the_days_idle_energy(fleet_clusters, t):
+    _rule("idle today", [], kind="idle_energy_above", threshold=0)
+    evaluate.run(from_unix(t))
+    values = dict(Alert.objects.filter(state="firing").values_list("cluster", "value"))
+    assert values and all(v > 0 for v in values.values())
