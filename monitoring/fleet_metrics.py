@@ -18,6 +18,9 @@ PromQL than that call and the values are the API's. Families, with their labels:
   ``kcloud_accelerator_power_watts``, ``kcloud_accelerator_temperature_celsius``,
   ``kcloud_accelerator_utilization_percent``, ``kcloud_accelerator_allocated_ratio``
   (the share held by pods: 1 for a whole device, slices/7 for MIG), ``kcloud_accelerator_idle``;
+* per budget (``budget``, ``scope``, ``cluster``, ``namespace``, ``period``, ``measure``):
+  ``kcloud_budget_used_ratio`` and ``kcloud_budget_projected_ratio`` as of the last
+  evaluation (from the database);
 * per pod only on request (``pods=1``), the ``pods_limit`` most powerful:
   ``kcloud_pod_power_watts{cluster,namespace,pod,part}``, and
   ``kcloud_fleet_pods_omitted`` says how many were left out.
@@ -243,8 +246,26 @@ def _pods(out: _Families, nows: list[ClusterNow], limit: int) -> None:
     out.add("kcloud_fleet_pods_omitted", "Running pods left out by the pod limit.", [], [], max(0, len(pods) - limit))
 
 
+def _budgets(out: _Families, budgets: Iterable[Any]) -> None:
+    """The product's budgets as of their last evaluation (from the database: no PromQL)."""
+    for b in budgets:
+        progress = b.progress or {}
+        labels = [b.name, b.scope, b.cluster.name if b.cluster_id else "", b.namespace, b.period, b.measure]
+        names = ["budget", "scope", "cluster", "namespace", "period", "measure"]
+        for key, metric, doc in (
+            ("used_percent", "kcloud_budget_used_ratio", "Share of the budget's limit used this period."),
+            ("projected_percent", "kcloud_budget_projected_ratio", "Share projected by the period's end."),
+        ):
+            value = progress.get(key)
+            out.add(metric, doc, names, labels, None if value is None else value / 100.0)
+
+
 def families(
-    results: list[ClusterResult[ClusterNow]], sites: dict[str, Site], *, pods_limit: int | None = None
+    results: list[ClusterResult[ClusterNow]],
+    sites: dict[str, Site],
+    *,
+    pods_limit: int | None = None,
+    budgets: Iterable[Any] = (),
 ) -> _Families:
     """Every family of one scrape (``pods_limit``: per-pod series, at most that many pods)."""
     out = _Families()
@@ -265,6 +286,7 @@ def families(
         _accelerators(out, now)
     if pods_limit is not None:
         _pods(out, answered, pods_limit)
+    _budgets(out, budgets)
     return out
 
 

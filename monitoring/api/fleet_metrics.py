@@ -25,6 +25,7 @@ from kcloud.api.views import TIME
 from kcloud.auth.permissions import CanRead
 from kcloud.auth.throttling import AnonRateThrottle
 from monitoring import fleet_metrics
+from monitoring.alerting.scope import visible_budgets
 from monitoring.services import power
 from monitoring.services.answers import sites_of
 
@@ -75,7 +76,8 @@ class FleetMetricsView(ClusterScopedView):
         sites = sites_of(clusters)
         results = power.fan_out_now(clusters, sites, evaluation_time(self.eval_time()))
         limit = settings.KCLOUD_FLEET_METRICS_MAX_PODS if pods else None
-        body = fleet_metrics.exposition(fleet_metrics.families(results, sites, pods_limit=limit))
+        budgets = visible_budgets(self.principal()).filter(enabled=True)
+        body = fleet_metrics.exposition(fleet_metrics.families(results, sites, pods_limit=limit, budgets=budgets))
         # Every name is a classic one, so the text is the 0.0.4 format every Prometheus 2.x reads.
         return HttpResponse(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
 

@@ -74,6 +74,12 @@ def test_every_panel_returns_data_from_a_prometheus_scraping_the_product(
     clusters[0].power_budget_watts = 1_000_000.0  # so the budget series exists too
     for cluster in clusters:
         cluster.save()
+    from monitoring.models import Budget
+
+    # A budget as an evaluation leaves it (its progress), for the budget series the rules use.
+    Budget.objects.create(
+        name="fleet month", scope="fleet", limit=1000, progress={"used_percent": 40.0, "projected_percent": 120.0}
+    )
     user = django_user_model.objects.create_user("prometheus-scraper", password="unused-pass-1234")
     roles.grant(user, roles.VIEWER, all_clusters=True)
     _token, key = ApiToken.issue(user, name="prometheus", all_clusters=True)

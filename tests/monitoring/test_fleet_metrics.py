@@ -177,3 +177,24 @@ def test_cardinality_is_bounded_as_documented(staff_api, fleet_clusters, fleet_p
     namespaces = {(r["cluster"], r["namespace"]) for r in get(staff_api, BREAKDOWN, by="namespace", time=t)["results"]}
     assert series <= 22 * len(fleet_clusters) + 6 * nodes + 4 * len(namespaces) + 5 * devices
     assert not any("pod" in dict(k) for samples in m.values() for k in samples)
+
+
+def test_budgets_as_of_their_last_evaluation(staff_api, token_client, partner_user, fleet_clusters, fleet_prometheus):
+    from monitoring.models import Budget
+
+    seoul, busan = fleet_clusters[0], fleet_clusters[1]
+    Budget.objects.create(
+        name="seoul day",
+        scope="cluster",
+        cluster=seoul,
+        limit=10,
+        progress={"used_percent": 50, "projected_percent": 150},
+    )
+    Budget.objects.create(name="busan day", scope="cluster", cluster=busan, limit=10, progress={"used_percent": 20})
+    t = history_time(fleet_prometheus.fleet)
+    used = by(scrape(staff_api, time=t)["kcloud_budget_used_ratio"], "budget", "cluster")
+    assert used == {("seoul day", seoul.name): 0.5, ("busan day", busan.name): 0.2}
+    projected = by(scrape(staff_api, time=t)["kcloud_budget_projected_ratio"], "budget")
+    assert projected == {("seoul day",): 1.5}  # busan's projection is unknown: no sample, not 0
+    scoped = token_client(partner_user, clusters=[seoul])
+    assert set(by(scrape(scoped, time=t)["kcloud_budget_used_ratio"], "budget")) == {("seoul day",)}
