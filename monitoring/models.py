@@ -62,6 +62,11 @@ class Budget(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def unit(self) -> str:
+        """What the limit, the used and the projected figures are in."""
+        return {"energy_kwh": "kWh", "carbon_kg": "kg CO2e"}.get(self.measure, self.currency)
+
     def clean(self) -> None:
         if self.scope == self.Scope.CLUSTER and self.cluster_id is None:
             raise ValidationError({"cluster": "A cluster budget needs its cluster."})
@@ -150,6 +155,13 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    UNITS = {"power_above": "W", "temperature_above": "°C", "idle_energy_above": "kWh", "budget_threshold": "%"}
+
+    @property
+    def unit(self) -> str:
+        """The unit of the rule's threshold and of its alerts' values ("" for states)."""
+        return self.UNITS.get(self.kind, "")
 
     def clean(self) -> None:
         if self.kind == self.Kind.BUDGET_THRESHOLD and self.budget_id is None:
