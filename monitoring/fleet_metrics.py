@@ -41,7 +41,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from clusters.prometheus.fanout import ClusterResult
 from monitoring.economics import Site, rate_fields
-from monitoring.services.power import ClusterNow, cluster_power
+from monitoring.services.power import ClusterNow, cluster_power, counted_pods
 
 PARTS = ("cpu", "dram", "gpu", "npu")
 NODE_PARTS = (*PARTS, "other")
@@ -166,19 +166,10 @@ def _nodes(out: _Families, now: ClusterNow) -> None:
             )
 
 
-def _running_pods(now: ClusterNow) -> Iterator[Any]:
-    """Pods whose power counts: running on a node that reports (as the breakdown counts them)."""
-    snap = now.snapshot
-    up = {name for name, n in snap.nodes.items() if n.power.power_watts is not None}
-    for (_ns, _name), pod in sorted(snap.pods.items()):
-        if pod.node in up and pod.power_watts is not None and pod.phase == "Running":
-            yield pod
-
-
 def _namespaces(out: _Families, now: ClusterNow) -> None:
     c = now.snapshot.cluster
     totals: dict[tuple[str, str], float] = {}
-    for pod in _running_pods(now):
+    for pod in counted_pods(now.snapshot):
         for part in PARTS:
             value = getattr(pod, f"{part}_power_watts")
             if value is not None:
@@ -231,7 +222,7 @@ def _accelerators(out: _Families, now: ClusterNow) -> None:
 
 def _pods(out: _Families, nows: list[ClusterNow], limit: int) -> None:
     pods = sorted(
-        (pod for now in nows for pod in _running_pods(now)),
+        (pod for now in nows for pod in counted_pods(now.snapshot)),
         key=lambda p: (-(p.power_watts or 0.0), p.cluster, p.namespace, p.name),
     )
     for pod in pods[:limit]:

@@ -138,3 +138,16 @@ def postgres_database():
     yield f"postgres://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def mail(settings):
+    """A real SMTP server (aiosmtpd) the product's e-mail goes to; ``.messages`` are its envelopes."""
+    from tests.monitoring.receivers import smtp_server
+
+    with smtp_server() as box:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", box.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.DEFAULT_FROM_EMAIL = "kcloud@example.com"
+        yield box

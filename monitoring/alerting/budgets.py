@@ -15,7 +15,7 @@ from typing import Any
 
 from kcloud.timeutil import isoformat
 from monitoring.economics import Site, rate_fields
-from monitoring.services.power import ClusterNow, cluster_power
+from monitoring.services.power import ClusterNow, cluster_power, counted_pods
 
 # How each measure reads an energy row (kWh, g -> kg, money) and a rate (per hour).
 _ROW = {
@@ -73,14 +73,8 @@ def _in_scope(budget: Any, cluster: str, namespace: str | None = None) -> bool:
 
 
 def _namespace_watts(now: ClusterNow, namespace: str) -> float:
-    """Power now of a namespace's running pods on reporting nodes (as the breakdown counts them)."""
-    snap = now.snapshot
-    up = {name for name, n in snap.nodes.items() if n.power.power_watts is not None}
-    return sum(
-        p.power_watts
-        for (ns, _name), p in snap.pods.items()
-        if ns == namespace and p.node in up and p.power_watts is not None and p.phase == "Running"
-    )
+    """Power now of a namespace's pods (those whose power counts, as the breakdown counts them)."""
+    return sum(p.power_watts for p in counted_pods(now.snapshot) if p.namespace == namespace)
 
 
 def _rate_per_hour(budget: Any, now: ClusterNow, site: Site) -> float | None:

@@ -18,6 +18,7 @@ suppressed when the alert is silenced (or, for a resolution, acknowledged).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -153,15 +154,19 @@ def _mine(rule: AlertRule, cluster: str) -> bool:
     return rule.cluster_id is None or rule.cluster.name == cluster
 
 
+def _answering(rule: AlertRule, facts: Facts) -> Iterator[tuple[str, Any]]:
+    """(cluster name, power-now answer) of the rule's clusters that answered."""
+    for result in facts.now:
+        if result.ok and _mine(rule, result.cluster.name):
+            yield result.cluster.name, result.value
+
+
 def _power(rule: AlertRule, facts: Facts) -> list[Observation]:
     out = []
-    for result in facts.now:
-        c = result.cluster.name
-        if not result.ok or not _mine(rule, c):
-            continue
-        snap = result.value.snapshot
+    for c, now in _answering(rule, facts):
+        snap = now.snapshot
         if rule.level == AlertRule.Level.CLUSTER:
-            watts = cluster_power(snap, facts.sites[c], result.value.facility).it_power_watts
+            watts = cluster_power(snap, facts.sites[c], now.facility).it_power_watts
             readings = [(c, watts)]
         elif rule.level == AlertRule.Level.NODE:
             readings = [(f"{c}/{n.name}", n.power.power_watts) for n in snap.nodes.values()]
@@ -176,11 +181,8 @@ def _power(rule: AlertRule, facts: Facts) -> list[Observation]:
 
 def _temperature(rule: AlertRule, facts: Facts) -> list[Observation]:
     out = []
-    for result in facts.now:
-        c = result.cluster.name
-        if not result.ok or not _mine(rule, c):
-            continue
-        for d in [*result.value.snapshot.gpus, *result.value.snapshot.npus]:
+    for c, now in _answering(rule, facts):
+        for d in [*now.snapshot.gpus, *now.snapshot.npus]:
             if d.temperature_celsius is not None:
                 subject = f"{c}/{d.node}/{d.id}"
                 text = f"{d.kind.upper()} {d.id} on {d.node} at {d.temperature_celsius:.0f} °C"

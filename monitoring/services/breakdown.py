@@ -21,7 +21,7 @@ from typing import Any
 from clusters.prometheus.fanout import ClusterResult
 from monitoring.economics import J_PER_KWH, Site
 from monitoring.services.energy import PARTS, ClusterEnergy
-from monitoring.services.power import ClusterNow, cluster_power, share_percent
+from monitoring.services.power import ClusterNow, cluster_power, counted_pods, share_percent
 
 BYS = ("cluster", "node", "namespace", "pod", "resource_type", "vendor", "model")
 IDLE, UNATTRIBUTED = "__idle__", "__unattributed__"
@@ -58,9 +58,8 @@ def _now_rows(by: str, now: ClusterNow, acc: _Acc) -> None:
         for name in sorted(up):
             acc.add((c,) if by == "cluster" else (c, name), watts=snap.nodes[name].power.power_watts)
     elif by in ("namespace", "pod"):
-        for (ns, name), p in sorted(snap.pods.items()):
-            if p.node in up and p.power_watts is not None and p.phase == "Running":
-                acc.add((c, ns) if by == "namespace" else (c, ns, name), watts=p.power_watts)
+        for p in counted_pods(snap):
+            acc.add((c, p.namespace) if by == "namespace" else (c, p.namespace, p.name), watts=p.power_watts)
     elif by == "resource_type":
         for n in (snap.nodes[name] for name in up):
             for part in PARTS:

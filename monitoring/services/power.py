@@ -74,6 +74,16 @@ def fetch_now(client: Any, cluster: Any, site: Site, at: float, window_seconds: 
     return ClusterNow(snap, facility.result(), energy)
 
 
+def counted_pods(snap: ClusterSnapshot) -> list:
+    """The pods whose power counts now: running, on a node that reports (breakdowns, metrics, budgets)."""
+    up = {name for name, n in snap.nodes.items() if n.power.power_watts is not None}
+    return [
+        pod
+        for _key, pod in sorted(snap.pods.items())
+        if pod.node in up and pod.power_watts is not None and pod.phase == "Running"
+    ]
+
+
 def fan_out_now(
     clusters: list[Any], sites: dict[str, Site], at: float, window_seconds: int | None = None
 ) -> list[ClusterResult[ClusterNow]]:

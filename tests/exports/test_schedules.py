@@ -9,21 +9,10 @@ import pytest
 from exports import schedules
 from exports.models import ArchivedReport, ReportSchedule
 from kcloud.timeutil import from_unix
-from tests.monitoring.receivers import smtp_server
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
 
 URL = "/api/v1/export/schedules"
-
-
-@pytest.fixture
-def mail(settings):
-    with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", box.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.DEFAULT_FROM_EMAIL = "kcloud@example.com"
-        yield box
 
 
 def test_a_daily_schedule_sends_its_report_once_and_keeps_it(staff_api, fleet_clusters, fleet_prometheus, mail):

@@ -10,7 +10,7 @@ from monitoring.alerting import evaluate, notify
 from monitoring.alerting.periods import bounds
 from monitoring.models import Alert, AlertEvent, AlertRule, Budget, EvaluationRun, Notification, NotificationChannel
 from tests.monitoring.helpers import ENERGY, get
-from tests.monitoring.receivers import smtp_server, webhook_receiver
+from tests.monitoring.receivers import webhook_receiver
 from tests.monitoring.test_power import history_time
 from tests.promcount import counting_requests
 
@@ -21,16 +21,6 @@ pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
 def t(fleet_prometheus) -> int:
     """An instant in the history, on a minute (each evaluation below is its own slot)."""
     return history_time(fleet_prometheus.fleet) // 60 * 60
-
-
-@pytest.fixture
-def mail(settings):
-    with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", box.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.DEFAULT_FROM_EMAIL = "kcloud@example.com"
-        yield box
 
 
 def _webhook(url: str, name: str = "ops-hook", payload: str = "generic") -> NotificationChannel:
