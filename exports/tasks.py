@@ -6,8 +6,10 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from exports import schedules
+from kcloud import logs
 
 
 @db_periodic_task(crontab(minute="5"))
 def run_report_schedules() -> None:
-    schedules.run_due()
+    with logs.activity("reports"):
+        schedules.run_due()

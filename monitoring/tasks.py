@@ -10,22 +10,26 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from kcloud import logs
 from monitoring.alerting import evaluate, notify
 
 
 @db_periodic_task(crontab(minute="*"))
 def evaluate_alerts() -> None:
-    run = evaluate.run()
+    with logs.activity("evaluate"):
+        run = evaluate.run()
     if run is not None:
         deliver_notifications()  # what the evaluation raised goes out now, not at the next minute
 
 
 @db_task()
 def deliver_notifications() -> None:
-    notify.deliver_due()
+    with logs.activity("deliver"):
+        notify.deliver_due()
 
 
 @db_periodic_task(crontab(minute="*"))
 def deliver_due_notifications() -> None:
     # Retries and anything a stopped worker left behind.
-    notify.deliver_due()
+    with logs.activity("deliver"):
+        notify.deliver_due()

@@ -28,6 +28,7 @@ from clusters.crypto import CredentialDecryptionError
 from clusters.prometheus import threads
 from clusters.prometheus.client import PrometheusClient, client_for
 from clusters.prometheus.errors import PrometheusError, PrometheusTimeout
+from kcloud import logs
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,10 @@ def fan_out(clusters: Iterable[Any], fn: Callable[[PrometheusClient, Any], T]) -
     if not clusters:
         return []
     with threads.request_budget() as budget:
-        return _FanOut(clusters, fn, budget).run()
+        results = _FanOut(clusters, fn, budget).run()
+    for result in results:
+        logs.cluster_outcome(result.cluster.name, result.status, result.error_code)
+    return results
 
 
 class _FanOut(Generic[T]):

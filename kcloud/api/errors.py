@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kcloud import audience
+from kcloud import audience, logs
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,12 @@ class NotFound(ApiError):
 
 
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
-    """Return the error body every API error uses."""
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    """Return the error body every API error uses (with the request's id, to find it in the logs)."""
+    error = {"code": code, "message": message, "details": details or {}}
+    rid = logs.request_id()
+    if rid:
+        error["request_id"] = rid
+    return {"error": error}
 
 
 def _flatten(detail) -> str:

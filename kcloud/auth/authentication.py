@@ -55,6 +55,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         token = usable_token(key)
         if token is None:
             raise exceptions.AuthenticationFailed(FAILURE_MESSAGE)
+        request._request.kcloud_token_name = token.name  # for the request's log line (kcloud.logs)
         return token.owner, token
 
     def authenticate_header(self, request: Request) -> str:

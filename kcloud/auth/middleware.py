@@ -60,11 +60,17 @@ class StaffPagesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The audience is this request's: whatever it became is undone afterwards, so a server
+        # thread (or a test) that serves the next request in the same context starts clean.
+        previous = audience.internal()
         audience.set_internal(False)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             audience.set_internal(True)
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            audience.set_internal(previous)
 
     def process_view(self, request: HttpRequest, view: Callable, args: Any, kwargs: Any) -> HttpResponse | None:
         path = request.path_info

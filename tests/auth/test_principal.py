@@ -107,6 +107,7 @@ def test_through_the_api(api_client, alice, cluster_a, cluster_b):
         "code": "not_found",
         "message": "Unknown cluster: b",
         "details": {"cluster": "b"},
+        "request_id": response["X-Request-ID"],
     }
 
     response = api_client.get("/whoami?cluster=bad%20name", **token_header(key))
