@@ -13,10 +13,9 @@ help:
 	@echo "make demo   - set up and run the product on a simulated fleet (http://127.0.0.1:8000)"
 	@echo "make test   - set up and run lint, checks and the test suite"
 
-$(VENV)/.installed: requirements/base.txt requirements/dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+# The same install script the container image runs (with --dev for the test tools).
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt scripts/install.sh
+	PYTHON=$(PYTHON) bash scripts/install.sh --dev --venv $(VENV)
 	touch $@
 
 venv: $(VENV)/.installed

@@ -202,7 +202,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# The container image collects them into the image (STATIC_ROOT=/app/staticfiles): VAR_DIR is a volume there.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")) or VAR_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the finders too, so `make demo` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True

@@ -23,6 +23,17 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 # Required query parameters: a value a user would choose (else the schema's first choice).
 REQUIRED_EXAMPLES = {"period": "daily"}
+# Paths whose {id} is one of the objects _objects() makes (budgets, alerts, schedules...).
+OBJECT_PATHS = {
+    "/api/v1/budgets/": "_budget",
+    "/api/v1/alerts/rules/": "_rule",
+    "/api/v1/alerts/channels/": "_channel",
+    "/api/v1/alerts/": "_alert",
+    "/api/v1/export/schedules/": "_schedule",
+    "/api/v1/export/archive/": "_archive",
+}
+# Endpoints that answer with a file the browser downloads.
+DOWNLOADS = ("/api/v1/export/power", "/api/v1/export/energy", "/api/v1/export/metrics", "/api/v1/export/report")
 STATUS_LOG = "Failed to load resource: the server responded with a status"
 
 
@@ -87,6 +98,35 @@ def _path_examples(page, base: str) -> dict[str, str]:
     }
 
 
+def _objects(cluster) -> dict[str, str]:
+    """One of each object the alerting and report endpoints read, for their detail paths."""
+    from exports.models import ArchivedReport, ReportSchedule
+    from kcloud.timeutil import utcnow
+    from monitoring.models import Alert, AlertRule, Budget, NotificationChannel
+
+    budget = Budget.objects.create(name="seoul today", scope="cluster", cluster=cluster, limit=10)
+    rule = AlertRule.objects.create(name="hot", kind="temperature_above", threshold=85)
+    alert = Alert.objects.create(
+        rule=rule, subject=f"{cluster.name}/n/GPU-0", cluster=cluster.name, active_since=utcnow()
+    )
+    channel = NotificationChannel(name="hook", kind="webhook")
+    channel.url = "https://hooks.example.com/secret"
+    channel.save()
+    schedule = ReportSchedule.objects.create(name="weekly", period="weekly")
+    now = utcnow()
+    archive = ArchivedReport.objects.create(
+        schedule=schedule,
+        period_start=now,
+        period_end=now,
+        status="ready",
+        filename="kcloud-report-weekly.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4 stand-in",
+    )
+    ids = {"_budget": budget, "_rule": rule, "_alert": alert, "_channel": channel, "_schedule": schedule}
+    return {key: str(obj.pk) for key, obj in {**ids, "_archive": archive}.items()}
+
+
 def _url_for(path: str, operation: dict, ex: dict[str, str]) -> str:
     values = dict(ex)
     if path.startswith("/api/v1/clusters/{name}"):
@@ -97,6 +137,10 @@ def _url_for(path: str, operation: dict, ex: dict[str, str]) -> str:
         values["namespace"] = ex["_container_namespace"]
     elif path.startswith("/api/v1/infrastructure/vms/{id}"):
         values["id"] = ex["_vm"]
+    else:
+        for prefix, key in OBJECT_PATHS.items():
+            if path.startswith(prefix):
+                values["id"] = ex[key]
     url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
     query = {}
     for param in operation.get("parameters", []):
@@ -112,10 +156,15 @@ def schema(logged_in_page, live_server) -> dict:
     return _json(logged_in_page, f"{live_server.url}/api/v1/schema/?format=json")
 
 
-def test_every_schema_path_renders_in_the_browsable_api(logged_in_page, live_server, fleet_clusters, schema):
+def test_every_schema_path_renders_in_the_browsable_api(
+    logged_in_page, live_server, fleet_clusters, schema, staff_user
+):
+    from kcloud.auth import roles
+
+    roles.grant(staff_user, roles.ADMIN, all_clusters=True)  # notification channels are the admin's
     page = logged_in_page
     base = live_server.url
-    examples = _path_examples(page, base)
+    examples = {**_path_examples(page, base), **_objects(fleet_clusters[0])}
     watch = Watch(page, base)
     opened = 0
     for path, operations in schema["paths"].items():
@@ -123,8 +172,11 @@ def test_every_schema_path_renders_in_the_browsable_api(logged_in_page, live_ser
         if operation is None:
             continue
         url = base + _url_for(path, operation, examples)
-        if path.startswith("/api/v1/export/") and path != "/api/v1/export/formats":
+        if path in DOWNLOADS or path.endswith("/download"):
             _assert_download(page, url, path)
+        elif path == "/metrics/fleet":  # for Prometheus: its text format, whatever the browser accepts
+            response = page.goto(url)
+            assert response.status == 200 and response.headers["content-type"].startswith("text/plain"), path
         else:
             response = page.goto(url)
             assert response.status == 200, (path, url, response.status, page.inner_text("body")[:500])

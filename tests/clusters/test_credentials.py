@@ -135,6 +135,23 @@ def test_rotation_reencrypts_under_the_newest_key(settings, make_cluster):
         _ = Cluster.objects.get(pk=cluster.pk).password
 
 
+@pytest.mark.django_db
+def test_rotation_also_reencrypts_webhook_urls(settings):
+    from monitoring.models import NotificationChannel
+
+    old_key = settings.KCLOUD_CREDENTIALS_KEYS[0]
+    channel = NotificationChannel(name="slack", kind="webhook")
+    channel.url = "https://hooks.example.com/services/secret"
+    channel.save()
+    new_key = Fernet.generate_key().decode()
+    settings.KCLOUD_CREDENTIALS_KEYS = [new_key, old_key]
+    out = StringIO()
+    call_command("rotate_credentials", stdout=out)
+    assert "1 notification channel" in out.getvalue()
+    settings.KCLOUD_CREDENTIALS_KEYS = [new_key]
+    assert NotificationChannel.objects.get(pk=channel.pk).url == "https://hooks.example.com/services/secret"
+
+
 def test_repr_has_no_credentials():
     cluster = Cluster(name="x", prometheus_url="http://127.0.0.1:9")
     cluster.password = SECRET

@@ -6,6 +6,7 @@ after it), run this, then drop the old key.
 
 from __future__ import annotations
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -33,3 +34,5 @@ class Command(BaseCommand):
                     audit.record("credentials.rotated", cluster)  # update() sends no signal: say it here
                     rotated += 1
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted credentials of {rotated} cluster(s)."))
+        # The notification channels' webhook URLs use the same key (by name: that app is above this one).
+        call_command("rotate_webhook_urls", stdout=self.stdout)
