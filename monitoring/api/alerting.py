@@ -24,7 +24,7 @@ from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth.permissions import CanAdminister, CanOperate, CanRead
 from kcloud.timeutil import utcnow
 from monitoring.alerting import sync
-from monitoring.alerting.scope import visible_alerts, visible_budgets, visible_rules
+from monitoring.alerting.scope import cluster_scope, visible_alerts, visible_budgets, visible_rules
 from monitoring.models import Alert, AlertEvent, AlertRule, Budget, NotificationChannel
 
 MAX_SILENCE = timedelta(days=90)
@@ -49,6 +49,11 @@ class _ModelChecks(serializers.ModelSerializer):
             instance.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
+        if getattr(instance, "cluster_id", None) is None:
+            # Over every cluster (the fleet, a namespace everywhere, a rule for all): only for who sees them all.
+            _names, every = cluster_scope(Principal.from_request(self.context["request"]))
+            if not every:
+                raise serializers.ValidationError({"cluster": "Name one of your clusters."})
         return attrs
 
 

@@ -98,6 +98,17 @@ def test_scope_hides_other_clusters_budgets_rules_and_alerts(token_client, partn
     assert len(everything.get(ALERTS).json()["results"]) == 1
 
 
+def test_a_scoped_token_cannot_make_fleet_wide_budgets_or_rules(token_client, partner_operator, clusters):
+    seoul, _busan = clusters
+    api = token_client(partner_operator, clusters=[seoul])
+    fleet = {"name": "fleet", "scope": "fleet", "period": "day", "limit": 10}
+    assert api.post(BUDGETS, fleet, format="json").status_code == 400
+    everywhere = {"name": "hot anywhere", "kind": "temperature_above", "threshold": 80}
+    assert api.post(RULES, everywhere, format="json").status_code == 400
+    mine = {"name": "hot in seoul", "kind": "temperature_above", "threshold": 80, "cluster": "seoul-a"}
+    assert api.post(RULES, mine, format="json").status_code == 201
+
+
 def test_alerts_firing_first_acknowledge_and_silence(token_client, partner_operator, clusters):
     rule = AlertRule.objects.create(name="power", kind="power_above", threshold=1)
     now = utcnow()
