@@ -107,12 +107,16 @@ def gather(rules: list[AlertRule], budgets: list[Budget], at: datetime) -> Facts
     idle, ipmi = AlertRule.Kind.IDLE_ENERGY_ABOVE in kinds, AlertRule.Kind.IPMI_CRITICAL in kinds
 
     def fetch(client: Any, cluster: Any) -> dict:
+        from accelerators import devices
         from hardware import services as hardware
         from monitoring.services.efficiency import fetch_efficiency
 
         site = sites[cluster.name]
-        energy = {p: beside(fetch_energy, client, cluster, site, t, w) for p, w in windows.items()}
-        efficiency = beside(fetch_efficiency, client, cluster, site, t, day) if idle else None
+        # The devices first, once: every kind below places its series with them (two requests, cached
+        # for the snapshot too), instead of each fetching them at the same moment.
+        inventory = devices.fetch_accelerators(client, cluster, at=t)
+        energy = {p: beside(fetch_energy, client, cluster, site, t, w, inventory) for p, w in windows.items()}
+        efficiency = beside(fetch_efficiency, client, cluster, site, t, day, inventory) if idle else None
         sensors = beside(hardware.fetch_ipmi, client, cluster, t) if ipmi else None
         now = fetch_now(client, cluster, site, t)  # its failure is the cluster's: unreachable
         return {

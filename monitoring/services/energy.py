@@ -17,9 +17,14 @@ from monitoring.economics import Site, fetch_facility
 __all__ = ["PARTS", "ClusterEnergy", "Parts", "fetch_energy"]
 
 
-def fetch_energy(client: Any, cluster: Any, site: Site, end: float, window_seconds: int) -> ClusterEnergy:
-    """Energy of one cluster over ``[end - window, end]`` and its facility figure (in a fan-out worker)."""
+def fetch_energy(
+    client: Any, cluster: Any, site: Site, end: float, window_seconds: int, inventory: Any | None = None
+) -> ClusterEnergy:
+    """Energy of one cluster over ``[end - window, end]`` and its facility figure (in a fan-out worker).
+
+    ``inventory``: the devices at ``end`` when the caller has them (else fetched, cached).
+    """
     facility = beside(fetch_facility, client, site, end, window_seconds)
-    out = cluster_energy(client, cluster, end, window_seconds)
+    out = cluster_energy(client, cluster, end, window_seconds, inventory)
     out.facility = facility.result()
     return out
