@@ -17,27 +17,21 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from _django import percentiles, setup, table
-from fanout import BODY, hanging_server
+from fanout import _Ok, hanging_server
 
 
 def slow_server(delay: float) -> str:
-    class Slow(BaseHTTPRequestHandler):
+    """The bench's healthy stand-in (``fanout._Ok``), answering after ``delay`` seconds, keep-alive."""
+
+    class Slow(_Ok):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
             time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(BODY)))
-            self.end_headers()
-            self.wfile.write(BODY)
-
-        def log_message(self, *args):
-            pass
+            super().do_POST()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     server.daemon_threads = True

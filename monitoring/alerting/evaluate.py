@@ -277,16 +277,10 @@ def apply(rule: AlertRule, observations: list[Observation], at: datetime) -> int
         if alert is None:
             continue
         if o.active and alert.state == Alert.State.PENDING and at - alert.active_since >= held_for:
-            with transaction.atomic():
-                alert.state, alert.fired_at, alert.value = Alert.State.FIRING, at, o.value
-                alert.save()
-                _event(alert, AlertEvent.Kind.FIRED, at, o)
+            _change(alert, Alert.State.FIRING, at, o)
             events += 1
         elif not o.active and alert.state == Alert.State.FIRING:
-            with transaction.atomic():
-                alert.state, alert.resolved_at, alert.value = Alert.State.RESOLVED, at, o.value
-                alert.save()
-                _event(alert, AlertEvent.Kind.RESOLVED, at, o)
+            _change(alert, Alert.State.RESOLVED, at, o)
             events += 1
         elif not o.active and alert.state == Alert.State.PENDING:
             alert.delete()  # it never fired: nothing to tell
@@ -295,6 +289,19 @@ def apply(rule: AlertRule, observations: list[Observation], at: datetime) -> int
             unchanged.append(alert)
     Alert.objects.bulk_update(unchanged, ["value"], batch_size=500)
     return events
+
+
+def _change(alert: Alert, state: str, at: datetime, o: Observation) -> None:
+    """Fire or resolve: the new state, its event and the event's notifications, all or nothing."""
+    with transaction.atomic():
+        alert.state, alert.value = state, o.value
+        if state == Alert.State.FIRING:
+            alert.fired_at = at
+        else:
+            alert.resolved_at = at
+        alert.save()
+        kind = AlertEvent.Kind.FIRED if state == Alert.State.FIRING else AlertEvent.Kind.RESOLVED
+        _event(alert, kind, at, o)
 
 
 def _start(rule: AlertRule, o: Observation, at: datetime) -> Alert:

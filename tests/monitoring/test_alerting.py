@@ -46,16 +46,20 @@ def test_a_budget_crossing_its_threshold_fires_once_and_resolves_once(staff_api,
         )
         _rule("seoul over budget", [webhook, email], kind="budget_threshold", budget=budget, threshold=100)
 
+        # The last of three evaluations on a whole hour (not midnight): the energy API below aligns its
+        # window to its step, and an hour-aligned day-so-far window is on every step's grid.
+        hour = t // 3600 * 3600 - (3600 if (t // 3600 * 3600) % 86400 == 0 else 0)
         for step in range(3):  # over the budget at three evaluations: one notification
-            assert evaluate.run(from_unix(t - 180 + 60 * step)) is not None
+            assert evaluate.run(from_unix(hour - 120 + 60 * step)) is not None
             notify.deliver_due()
         assert [m["state"] for m in hook.received] == ["firing"]
         assert len(mail.messages) == 1 and "[FIRING] seoul over budget" in mail.messages[0].content.decode()
 
         # The budget's figure is the energy API's for the same cluster and period so far.
         budget.refresh_from_db()
-        start, _end = bounds("day", from_unix(t))
         end = int(parse_time("at", budget.progress["evaluated_at"]).timestamp())  # the last evaluation's instant
+        assert end == hour
+        start, _end = bounds("day", from_unix(end))
         rows = get(staff_api, ENERGY, start=int(start.timestamp()), end=end, group_by="cluster", cluster=cluster.name)
         assert budget.progress["used"] == pytest.approx(sum(r["energy_kwh"] for r in rows["results"]), rel=1e-6)
         assert budget.progress["projected"] >= budget.progress["used"]
@@ -63,7 +67,7 @@ def test_a_budget_crossing_its_threshold_fires_once_and_resolves_once(staff_api,
         budget.limit = 1e9
         budget.save()
         for step in range(2):
-            evaluate.run(from_unix(t + 60 * step))
+            evaluate.run(from_unix(hour + 60 + 60 * step))
             notify.deliver_due()
         assert [m["state"] for m in hook.received] == ["firing", "resolved"]
         assert len(mail.messages) == 2 and "[RESOLVED]" in mail.messages[1].content.decode()
