@@ -9,6 +9,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # kubectl renders the Kustomize manifests of deploy/kubernetes for their offline validation.
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# nginx checks the shipped site config (deploy/vm/nginx) and fronts the production-shaped run.
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -125,3 +125,42 @@ def test_the_entrypoint_runs_migrate_for_real(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert (tmp_path / "db.sqlite3").stat().st_size > 0
+
+
+def test_the_nginx_site_is_valid_for_nginx(tmp_path):
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    openssl = shutil.which("openssl")
+    require(nginx is not None and openssl is not None, "nginx not installed (apt-get install nginx-light)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_cert = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert]
+    subprocess.run([*make_cert, "-days", "1", "-subj", "/CN=kcloud.example.internal"], check=True, capture_output=True)
+    site = (ROOT / "deploy" / "vm" / "nginx" / "kcloud.conf").read_text()
+    site = site.replace("/etc/ssl/kcloud/fullchain.pem", str(cert)).replace("/etc/ssl/kcloud/privkey.pem", str(key))
+    # `nginx -t` parses, it does not bind: unprivileged ports so it needs no root.
+    site = site.replace("listen 80;", "listen 18080;").replace("listen 443 ssl http2;", "listen 18443 ssl http2;")
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n"
+    )
+    checked = subprocess.run(
+        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_systemd_units_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    require(analyze is not None, "systemd-analyze not installed")
+    units = []
+    for unit in (ROOT / "deploy" / "vm" / "systemd").glob("*.service"):
+        # The installed paths and the service user do not exist here: stand-ins, everything else as shipped.
+        text = unit.read_text().replace("/opt/kcloud/scripts/entrypoint.sh", "/bin/true")
+        text = text.replace("User=kcloud", "User=root").replace("Group=kcloud", "Group=root")
+        text = text.replace("EnvironmentFile=/etc/kcloud/", "EnvironmentFile=-/etc/kcloud/")
+        name = unit.name.replace("@.service", "@8001.service")
+        (tmp_path / name).write_text(text)
+        units.append(str(tmp_path / name))
+    checked = subprocess.run([analyze, "verify", *units], capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr
