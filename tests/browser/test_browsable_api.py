@@ -138,9 +138,10 @@ def _url_for(path: str, operation: dict, ex: dict[str, str]) -> str:
     elif path.startswith("/api/v1/infrastructure/vms/{id}"):
         values["id"] = ex["_vm"]
     else:
-        for prefix, key in OBJECT_PATHS.items():
+        for prefix, key in OBJECT_PATHS.items():  # most specific first
             if path.startswith(prefix):
                 values["id"] = ex[key]
+                break
     url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
     query = {}
     for param in operation.get("parameters", []):
