@@ -65,6 +65,12 @@ class Principal:
             token=auth if isinstance(auth, ApiToken) else None,
         )
 
+    def sees_every_cluster(self) -> bool:
+        """Whether the visible clusters are all the enabled ones: what fleet-wide objects (budgets,
+        rules, report schedules over every cluster) require."""
+        visible = set(self.visible_clusters().values_list("pk", flat=True))
+        return visible >= set(Cluster.objects.enabled().values_list("pk", flat=True))
+
     @property
     def is_authenticated(self) -> bool:
         """True for a logged-in user or a token's owner."""

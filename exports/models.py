@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from monitoring.models import addresses
+
 
 class ReportSchedule(models.Model):
     class Period(models.TextChoices):
@@ -38,7 +40,7 @@ class ReportSchedule(models.Model):
         return self.name
 
     def recipient_list(self) -> list[str]:
-        return [r.strip() for r in self.recipients.replace("\n", ",").split(",") if r.strip()]
+        return addresses(self.recipients)
 
 
 class ArchivedReport(models.Model):

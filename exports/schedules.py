@@ -112,11 +112,9 @@ def purge(now: datetime) -> int:
 
 def visible_schedules(principal):
     """Schedules over clusters the principal all sees (over every cluster: for who sees every one)."""
-    visible = principal.visible_clusters()
-    names = set(visible.values_list("pk", flat=True))
-    every = names >= set(Cluster.objects.enabled().values_list("pk", flat=True))
-    outside = Count("clusters", filter=~Q(clusters__pk__in=names))
+    visible = principal.visible_clusters().values("pk")
+    outside = Count("clusters", filter=~Q(clusters__pk__in=visible))
     mine = ReportSchedule.objects.filter(all_clusters=False).annotate(outside=outside).filter(outside=0)
-    if every:
+    if principal.sees_every_cluster():
         return ReportSchedule.objects.filter(Q(pk__in=mine.values("pk")) | Q(all_clusters=True))
     return ReportSchedule.objects.filter(pk__in=mine.values("pk"))

@@ -41,7 +41,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from clusters.prometheus.fanout import ClusterResult
 from monitoring.economics import Site, rate_fields
-from monitoring.services.power import ClusterNow, cluster_power, counted_pods
+from monitoring.services.power import ClusterNow, cluster_power, counted_pods, known_sum
 
 PARTS = ("cpu", "dram", "gpu", "npu")
 NODE_PARTS = (*PARTS, "other")
@@ -63,11 +63,6 @@ class _Families:
 
     def __iter__(self) -> Iterator[GaugeMetricFamily]:
         return iter(self._families.values())
-
-
-def _known_sum(values: Iterable[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
 
 
 def _allocated_ratio(device: Any) -> float:
@@ -141,7 +136,7 @@ def _cluster(out: _Families, now: ClusterNow, site: Site, budget_watts: float | 
             "Power of the accelerators that are idle now.",
             ["cluster", "kind"],
             [c, kind],
-            _known_sum(idle) if idle else 0.0,
+            known_sum(idle) if idle else 0.0,
         )
 
 

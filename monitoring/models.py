@@ -18,6 +18,11 @@ from django.db import models
 from clusters import crypto
 
 
+def addresses(text: str) -> list[str]:
+    """E-mail addresses written one per line or comma-separated (channels, report schedules)."""
+    return [a.strip() for a in text.replace("\n", ",").split(",") if a.strip()]
+
+
 class Budget(models.Model):
     """A limit on IT energy, carbon or cost per day, week or month, for a cluster, a namespace or the fleet."""
 
@@ -117,7 +122,7 @@ class NotificationChannel(models.Model):
         self._url = crypto.encrypt(value or "")
 
     def recipient_list(self) -> list[str]:
-        return [r.strip() for r in self.recipients.replace("\n", ",").split(",") if r.strip()]
+        return addresses(self.recipients)
 
 
 class AlertRule(models.Model):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clusters.models import Cluster
+from clusters.scope import Principal
 from kcloud import audience
 from kcloud.api.serializers import RowSerializer
 
@@ -58,3 +59,14 @@ class ClusterOutcomeSerializer(RowSerializer):
     status = serializers.CharField(help_text="ok | error")
     error = serializers.CharField(allow_null=True, help_text="What failed; staff also see where.")
     latency_ms = serializers.FloatField(allow_null=True)
+
+
+class VisibleClusterField(serializers.SlugRelatedField):
+    """A cluster by name, among those the caller sees (an unknown or unseen name is the same 400)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="name", **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Principal.from_request(request).visible_clusters() if request else Cluster.objects.none()

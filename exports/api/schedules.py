@@ -12,20 +12,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 
-from clusters.models import Cluster
+from clusters.api.serializers import VisibleClusterField
 from clusters.scope import Principal
 from exports.models import ArchivedReport, ReportSchedule
 from exports.schedules import visible_schedules
 from kcloud.auth.permissions import CanOperate
 
 
-class _Clusters(serializers.SlugRelatedField):
-    def get_queryset(self):
-        return Principal.from_request(self.context["request"]).visible_clusters()
-
-
 class ScheduleSerializer(serializers.ModelSerializer):
-    clusters = _Clusters(slug_field="name", many=True, required=False)
+    clusters = VisibleClusterField(many=True, required=False)
     reports = serializers.SerializerMethodField()
 
     class Meta:
@@ -35,9 +30,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         every = attrs.get("all_clusters", getattr(self.instance, "all_clusters", True))
         if every:
-            principal = Principal.from_request(self.context["request"])
-            visible = set(principal.visible_clusters().values_list("pk", flat=True))
-            if not visible >= set(Cluster.objects.enabled().values_list("pk", flat=True)):
+            if not Principal.from_request(self.context["request"]).sees_every_cluster():
                 raise serializers.ValidationError({"all_clusters": "You do not see every cluster: list yours."})
         elif not attrs.get("clusters", self.instance.clusters.all() if self.instance else []):
             raise serializers.ValidationError({"clusters": "List the clusters, or choose all clusters."})

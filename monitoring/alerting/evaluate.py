@@ -36,6 +36,7 @@ from kcloud import audience
 from kcloud.timeutil import from_unix, utcnow
 from monitoring.alerting import budgets as B
 from monitoring.alerting.periods import bounds
+from monitoring.economics import J_PER_KWH
 from monitoring.models import Alert, AlertEvent, AlertRule, Budget, EvaluationRun, Notification
 from monitoring.services import grouping
 from monitoring.services.answers import sites_of
@@ -43,8 +44,6 @@ from monitoring.services.energy import fetch_energy
 from monitoring.services.power import cluster_power, fetch_now
 
 logger = logging.getLogger(__name__)
-
-J_PER_KWH = 3.6e6
 
 
 @dataclass

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from clusters.models import Cluster
 from monitoring.models import Alert, AlertRule, Budget
 
 
 def cluster_scope(principal) -> tuple[set[str], bool]:
     """(names of the clusters the principal sees, whether that is every enabled cluster)."""
-    visible = set(principal.visible_clusters().values_list("name", flat=True))
-    return visible, visible >= set(Cluster.objects.enabled().values_list("name", flat=True))
+    return set(principal.visible_clusters().values_list("name", flat=True)), principal.sees_every_cluster()
 
 
 def _tied(queryset: QuerySet, principal, field: str) -> QuerySet:

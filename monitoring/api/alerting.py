@@ -18,13 +18,13 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clusters.models import Cluster
+from clusters.api.serializers import VisibleClusterField
 from clusters.scope import Principal
 from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth.permissions import CanAdminister, CanOperate, CanRead
 from kcloud.timeutil import utcnow
 from monitoring.alerting import sync
-from monitoring.alerting.scope import cluster_scope, visible_alerts, visible_budgets, visible_rules
+from monitoring.alerting.scope import visible_alerts, visible_budgets, visible_rules
 from monitoring.models import Alert, AlertEvent, AlertRule, Budget, NotificationChannel
 
 MAX_SILENCE = timedelta(days=90)
@@ -49,25 +49,16 @@ class _ModelChecks(serializers.ModelSerializer):
             instance.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
-        if getattr(instance, "cluster_id", None) is None:
-            # Over every cluster (the fleet, a namespace everywhere, a rule for all): only for who sees them all.
-            _names, every = cluster_scope(Principal.from_request(self.context["request"]))
-            if not every:
-                raise serializers.ValidationError({"cluster": "Name one of your clusters."})
+        # Over every cluster (the fleet, a namespace everywhere, a rule for all): only for who sees them all.
+        principal = Principal.from_request(self.context["request"])
+        if getattr(instance, "cluster_id", None) is None and not principal.sees_every_cluster():
+            raise serializers.ValidationError({"cluster": "Name one of your clusters."})
         return attrs
-
-
-class _ClusterField(serializers.SlugRelatedField):
-    """A cluster by name, among those the caller sees."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return Principal.from_request(request).visible_clusters() if request else Cluster.objects.none()
 
 
 # -- budgets ---------------------------------------------------------------------------------------
 class BudgetSerializer(_ModelChecks):
-    cluster = _ClusterField(slug_field="name", required=False, allow_null=True)
+    cluster = VisibleClusterField(required=False, allow_null=True)
     channels = serializers.SlugRelatedField(
         slug_field="name",
         many=True,
@@ -134,7 +125,7 @@ class BudgetDetail(_ReadOrOperate, generics.RetrieveUpdateDestroyAPIView):
 
 # -- rules ------------------------------------------------------------------------------------------
 class AlertRuleSerializer(_ModelChecks):
-    cluster = _ClusterField(slug_field="name", required=False, allow_null=True)
+    cluster = VisibleClusterField(required=False, allow_null=True)
     channels = serializers.SlugRelatedField(
         slug_field="name", many=True, required=False, queryset=NotificationChannel.objects.all()
     )
@@ -196,7 +187,8 @@ class AlertSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AlertEventSerializer(many=True))
     def get_events(self, alert: Alert) -> list[dict]:
-        return AlertEventSerializer(alert.events.all()[:20], many=True).data
+        # Slicing the prefetched list, not the queryset: one query for the whole page, not one per alert.
+        return AlertEventSerializer(list(alert.events.all())[:20], many=True).data
 
 
 def _alerts(request):

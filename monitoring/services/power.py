@@ -16,6 +16,7 @@ facility power query when it has one. Definitions:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,8 @@ class ClusterNow:
     energy: ClusterEnergy | None = None
 
 
-def _known_sum(values: list[float | None]) -> float | None:
+def known_sum(values: Iterable[float | None]) -> float | None:
+    """Sum of the known values; None when none is known (a missing reading is not a 0)."""
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 
@@ -77,11 +79,7 @@ def fetch_now(client: Any, cluster: Any, site: Site, at: float, window_seconds: 
 def counted_pods(snap: ClusterSnapshot) -> list:
     """The pods whose power counts now: running, on a node that reports (breakdowns, metrics, budgets)."""
     up = {name for name, n in snap.nodes.items() if n.power.power_watts is not None}
-    return [
-        pod
-        for _key, pod in sorted(snap.pods.items())
-        if pod.node in up and pod.power_watts is not None and pod.phase == "Running"
-    ]
+    return [p for p in snap.pods.values() if p.node in up and p.power_watts is not None and p.phase == "Running"]
 
 
 def fan_out_now(
@@ -100,13 +98,13 @@ def cluster_power(snap: ClusterSnapshot, site: Site, facility: Facility | None) 
     out = ClusterPower(cluster=snap.cluster, at=snap.at, nodes=len(snap.nodes))
     reporting = [n for n in snap.nodes.values() if n.power.power_watts is not None]
     out.nodes_reporting = len(reporting)
-    out.it_power_watts = _known_sum([n.power.power_watts for n in reporting])
+    out.it_power_watts = known_sum([n.power.power_watts for n in reporting])
     for part in ("cpu", "dram", "gpu", "npu"):
-        out.parts[part] = _known_sum([getattr(n.power, f"{part}_power_watts") for n in reporting])
+        out.parts[part] = known_sum([getattr(n.power, f"{part}_power_watts") for n in reporting])
     if out.it_power_watts is not None:
         parts = sum(v for v in out.parts.values() if v is not None)
         out.parts["other"] = out.it_power_watts - parts
-        components = _known_sum([n.power.components_watts for n in reporting])
+        components = known_sum([n.power.components_watts for n in reporting])
         up = {n.name for n in reporting}
         pods = [p.power_watts for p in snap.pods.values() if p.node in up and p.power_watts is not None]
         out.pods_power_watts = sum(pods)
@@ -149,13 +147,13 @@ def fleet_power(results: list[ClusterResult[ClusterNow]], sites: dict[str, Site]
             power = cluster_power(result.value.snapshot, sites[result.cluster.name], result.value.facility)
             powers.append(power)
             rows.append(power_row(power, sites[result.cluster.name]))
-    total = _known_sum([p.it_power_watts for p in powers])
-    facility: float | None = _known_sum([p.facility_power_watts for p in powers])
+    total = known_sum([p.it_power_watts for p in powers])
+    facility: float | None = known_sum([p.facility_power_watts for p in powers])
     if any(p.it_power_watts and p.facility_power_watts is None for p in powers):
         facility = None  # a cluster without a PUE: a fleet facility figure would be invented
     by_type = []
     for part in RESOURCE_TYPES:
-        watts = _known_sum([p.parts.get(part) for p in powers])
+        watts = known_sum([p.parts.get(part) for p in powers])
         by_type.append({"resource_type": part, "power_watts": watts, "share_percent": share_percent(watts, total)})
     for row in rows:
         row["share_percent"] = share_percent(row["power_watts"], total)

@@ -42,23 +42,19 @@ from clusters.prometheus.results import Sample
 from infrastructure.services.snapshot import ClusterSnapshot, Node, merge_power, parse_power
 from kcloud import audience
 from kcloud.timeutil import from_unix, isoformat
+from monitoring.services.power import known_sum
 from monitoring.streams import queries
 from monitoring.streams.topics import Topic
 
 RESOURCE_TYPES = ("gpu", "npu", "cpu", "dram", "other")
 
 
-def _known_sum(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
 def cluster_parts(snap: ClusterSnapshot) -> tuple[float | None, dict[str, float | None]]:
     """IT power of one cluster snapshot and its parts by resource type (see the module docstring)."""
     reporting = [n for n in snap.nodes.values() if n.power.power_watts is not None]
-    it_power = _known_sum([n.power.power_watts for n in reporting])
+    it_power = known_sum([n.power.power_watts for n in reporting])
     parts: dict[str, float | None] = {
-        part: _known_sum([getattr(n.power, f"{part}_power_watts") for n in reporting])
+        part: known_sum([getattr(n.power, f"{part}_power_watts") for n in reporting])
         for part in ("gpu", "npu", "cpu", "dram")
     }
     parts["other"] = None if it_power is None else it_power - sum(v for v in parts.values() if v is not None)
@@ -149,7 +145,7 @@ def power_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
     powers = {r.cluster.name: cluster_parts(r.value) for r in results if r.ok}
     groups: dict[str, float | None] = {}
     if topic.group_by == "resource_type":
-        groups = {part: _known_sum([parts[part] for _it, parts in powers.values()]) for part in RESOURCE_TYPES}
+        groups = {part: known_sum([parts[part] for _it, parts in powers.values()]) for part in RESOURCE_TYPES}
     else:
         groups = {r.cluster.name: powers[r.cluster.name][0] if r.ok else None for r in results}
     stamp = isoformat(from_unix(at))
@@ -159,7 +155,7 @@ def power_messages(topic: Topic, clusters: list[Any], at: float) -> list[dict]:
         "interval_seconds": topic.interval_seconds,
         "group_by": topic.group_by,
         "clusters": [{**_outcome(r), "power_watts": powers[r.cluster.name][0] if r.ok else None} for r in results],
-        "total_power_watts": _known_sum(list(groups.values())),
+        "total_power_watts": known_sum(list(groups.values())),
         "groups": groups,
     }
     return [message, *_errors(results, stamp)]

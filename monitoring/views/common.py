@@ -12,12 +12,6 @@ def pue_cell(value: float | None, source: str | None, error: str | None = None) 
     return {"value": value, "source": source or "unavailable", "error": error or ""}
 
 
-def known_sum(values: Sequence[float | None]) -> float | None:
-    """Sum of the known values; None when none is known."""
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
 def by_currency(rows: Sequence[dict], name: str) -> list[tuple[str, float]]:
     """Amounts of ``name`` summed per currency (different currencies never add up)."""
     out: dict[str, float] = {}

@@ -17,7 +17,8 @@ from kcloud.timeutil import from_unix
 from kcloud.web import values
 from monitoring.services import breakdown, power
 from monitoring.services.answers import sites_of
-from monitoring.views.common import RESOURCE_LABELS, by_currency, known_sum, pue_cell
+from monitoring.services.power import known_sum
+from monitoring.views.common import RESOURCE_LABELS, by_currency, pue_cell
 
 
 def cluster_row(row: dict) -> dict:
