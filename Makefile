@@ -7,11 +7,13 @@ SIZE ?= test
 # Settings for `manage.py check` etc. outside the test run (pytest sets its own).
 DEV_ENV := DEBUG=1
 
-.PHONY: help venv system-deps lint check test demo clean
+.PHONY: help venv system-deps lint check test e2e load demo clean
 
 help:
 	@echo "make demo   - set up and run the product on a simulated fleet (http://127.0.0.1:8000)"
 	@echo "make test   - set up and run lint, checks and the test suite"
+	@echo "make e2e    - the production-shaped run: nginx, two instances, PostgreSQL, Redis, faults"
+	@echo "make load   - bench/load.py: 200 users for 60 s through nginx on two instances (locust)"
 
 # The same install script the container image runs (with --dev for the test tools).
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt scripts/install.sh
@@ -35,6 +37,16 @@ check: venv
 
 test: venv system-deps lint check
 	$(PY) -m pytest
+
+# Production-shaped (tests/e2e): deploy/vm's nginx in front of two instances, own PostgreSQL and
+# Redis, then faults. Separate from `make test` for its time; CI runs both (.ci/run).
+e2e: venv system-deps
+	$(PY) -m pytest -m e2e tests/e2e
+
+# Load: locust (requirements/bench.txt) against the production-shaped stack; prints the tables.
+load: venv system-deps
+	$(VENV)/bin/pip install -q -r requirements/bench.txt
+	$(PY) bench/load.py
 
 demo: venv system-deps
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

@@ -5,6 +5,11 @@ list (``StreamingHttpResponse.__aiter__``), which would hold the whole file in
 memory. Under ASGI (daphne) the chunks are therefore pulled one at a time from a
 worker thread and handed on through an asynchronous iterator; under WSGI (and
 Django's test client) the synchronous iterator is used as is.
+
+The first chunk is produced before the response starts: a writer that fails at
+once (the temp dir full or read-only for the Excel spool) is then an error
+response, not a 200 with a cut file. A failure after that cuts the connection
+without the closing chunk, so no client takes a partial file for a whole one.
 """
 
 from __future__ import annotations
@@ -33,9 +38,25 @@ async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
             await sync_to_async(close, thread_sensitive=False)()
 
 
+def _first_ready(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` with its first chunk already produced (its errors raised here, in the view)."""
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return iter(())
+    return _chain(first, chunks)
+
+
+def _chain(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # A generator (not itertools.chain) so that closing it closes the writer too.
+    yield first
+    yield from chunks
+
+
 def download(request, chunks: Iterator[bytes], filename: str, content_type: str) -> StreamingHttpResponse:
     """A streamed attachment named ``filename``."""
     django_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    chunks = _first_ready(chunks)
     content = _pull(chunks) if isinstance(django_request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition(filename)

@@ -54,6 +54,9 @@ for _origin in CSRF_TRUSTED_ORIGINS + CORS_ALLOWED_ORIGINS:
 # loopback setups (a demo or a sidecar behind a TLS-terminating proxy).
 _SECURE_DEFAULT = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE_DEFAULT)
+# Machine endpoints are reached in plain HTTP from inside the network (kubelet probes, a
+# Prometheus scraping the pod or VM): no redirect, which they would not follow to the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/system/(health|version|metrics)$", r"^metrics/fleet$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_DEFAULT)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_DEFAULT)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _SECURE_DEFAULT else 0, minimum=0)
@@ -156,6 +159,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kcloud.sqlite3'}")}
+# A connection kept across requests (CONN_MAX_AGE) is checked before reuse: after a database
+# restart the next request reconnects instead of failing on a dead socket.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -207,6 +213,11 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")) or VAR_D
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the finders too, so `make demo` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+# Collected files get content-hashed names (kcloud/static.py): proxies may cache them for ever.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "kcloud.static.HashedStaticStorage"},
+}
 
 # --- Credentials at rest -------------------------------------------------------
 # One or more Fernet keys, newest first (MultiFernet): new writes use the first,

@@ -11,6 +11,9 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # nginx checks the shipped site config (deploy/vm/nginx) and fronts the production-shaped run.
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# The production-shaped run (make e2e) starts its own PostgreSQL cluster and Redis server.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

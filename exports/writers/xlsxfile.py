@@ -15,6 +15,8 @@ zipped into a spooled temporary file and handed on in chunks.
 
 from __future__ import annotations
 
+import errno
+import os
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -218,6 +220,27 @@ def _write_chart(wb: Workbook, chart: Chart) -> None:
 
 def write_xlsx(dataset: Dataset) -> Iterator[bytes]:
     """Build the workbook in write-only mode and stream the file."""
+    try:
+        yield from _write_xlsx(dataset)
+    except Exception as exc:
+        translated = _as_os_error(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def _as_os_error(exc: Exception) -> OSError | None:
+    """The OSError behind lxml's ``SerialisationError('IO_ENOSPC')`` (openpyxl writes sheets with lxml).
+
+    A full or read-only temp dir must read as what it is (the API answers 507), not as a bug.
+    """
+    if isinstance(exc, OSError) or not str(exc).startswith("IO_"):
+        return None
+    code = getattr(errno, str(exc).removeprefix("IO_"), None)
+    return OSError(code, os.strerror(code)) if isinstance(code, int) else None
+
+
+def _write_xlsx(dataset: Dataset) -> Iterator[bytes]:
     wb = Workbook(write_only=True)
     summary = wb.create_sheet("Summary")
     data = _DataSheets(wb, dataset.columns)

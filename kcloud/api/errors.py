@@ -11,9 +11,11 @@ Prometheus errors subclass it), so the plumbing does not import the adapter.
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -67,6 +69,30 @@ class NotFound(ApiError):
         super().__init__(message, code="not_found", status_code=404, details=details)
 
 
+# The database (PostgreSQL restarting, unreachable): the request cannot be answered now but
+# will be shortly, without restarting anything (connections are reopened per request).
+DATABASE_UNAVAILABLE = ("database_unavailable", "The database is unavailable; try again shortly.")
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database cannot be reached (not a bad query: that stays a 500)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+# Writing a file failed for want of space or a writable disk (exports spool to the temp dir):
+# say so; never hand out part of a file as if it were whole.
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EFBIG, errno.EDQUOT})
+STORAGE_UNAVAILABLE = (
+    "storage_unavailable",
+    "The server could not write the file (its disk is full or read-only); nothing was sent. Try again later.",
+)
+
+
+def storage_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS
+
+
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
     """Return the error body every API error uses (with the request's id, to find it in the logs)."""
     error = {"code": code, "message": message, "details": details or {}}
@@ -108,6 +134,14 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     response = drf_exception_handler(exc, context)
+    if response is None and database_unavailable(exc):
+        logger.error("database unavailable: %s", exc.__class__.__name__)
+        response = Response(envelope(*DATABASE_UNAVAILABLE), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    if response is None and storage_unavailable(exc):
+        logger.error("storage unavailable: %s", exc)
+        return Response(envelope(*STORAGE_UNAVAILABLE), status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if response is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
         return Response(

@@ -34,6 +34,7 @@ from monitoring.streams.subscription import (
     ClientQueue,
     ThresholdWatch,
     client_buffer_bytes,
+    keep_membership,
     resolve,
     unsent_bytes,
 )
@@ -54,6 +55,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.topic: Topic | None = None
         self.client: ClientQueue | None = None
         self.sender: asyncio.Task | None = None
+        self.member: asyncio.Task | None = None  # renews the group membership
         self.counted = False
         self.holder: Principal | None = None  # whose stream count this connection holds
 
@@ -81,6 +83,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.client = ClientQueue(ThresholdWatch(request.threshold_watts))
         self.sender = asyncio.get_running_loop().create_task(self._send_loop())
         await self.channel_layer.group_add(topic.group, self.channel_name)
+        self.member = asyncio.get_running_loop().create_task(
+            keep_membership(self.channel_layer, topic.group, self.channel_name)
+        )
         running = self.registry.active(topic)
         self.registry.subscribe(topic)
         metrics.CONNECTIONS.labels(protocol=PROTOCOL).inc()
@@ -126,8 +131,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(BaseException):
                 await self.sender
         self.sender = None
+        member, self.member = self.member, None
+        if member is not None:
+            member.cancel()
+            with contextlib.suppress(BaseException):
+                await member
         if topic is not None:
-            await self.channel_layer.group_discard(topic.group, self.channel_name)
+            with contextlib.suppress(Exception):  # Redis away: the membership expires there by itself
+                await self.channel_layer.group_discard(topic.group, self.channel_name)
             self.registry.unsubscribe(topic)
         if self.counted:
             self.counted = False

@@ -6,7 +6,11 @@ queries Prometheus; the others stand by and take over when the holder's lease
 expires (its instance died) or is released (its last subscriber left). Each
 poll also claims its time slot (``SET NX``), so a take-over right after the old
 holder's poll cannot poll the same interval twice. ``seq`` numbers come from the
-same store, so they keep increasing across holders.
+same store, so they keep increasing across holders; a counter that is missing (a
+restarted Redis, an idle topic's expired key, a restarted single instance) starts
+again from the clock in milliseconds, above every number handed out before, so
+clients that drop what they have already seen (``seq`` not above the last) never
+mistake new messages for old ones.
 
 The store follows the channel layer: with ``channels_redis`` (``REDIS_URL`` set)
 instances share it; with the in-memory layer there is only one instance and a
@@ -23,6 +27,12 @@ from django.conf import settings
 
 PREFIX = "kcloud:stream:"
 SEQ_TTL_SECONDS = 86400
+
+
+def seq_seed() -> int:
+    """Where a new counter starts: above any earlier counter (< 1,000 messages a second per topic)."""
+    return int(time.time() * 1000)
+
 
 # Compare-and-renew / compare-and-delete: only the holder may extend or release.
 _RENEW = """
@@ -83,7 +93,7 @@ class LocalLeases:
         return True
 
     async def next_seq(self, topic: str) -> int:
-        self._seq[topic] = self._seq.get(topic, 0) + 1
+        self._seq[topic] = self._seq.get(topic, seq_seed()) + 1
         return self._seq[topic]
 
 
@@ -119,9 +129,10 @@ class RedisLeases:
         key = f"{PREFIX}seq:{topic}"
         client = self._redis()
         async with client.pipeline(transaction=True) as pipe:
+            pipe.set(key, seq_seed(), nx=True)
             pipe.incr(key)
             pipe.expire(key, SEQ_TTL_SECONDS)
-            seq, _ = await pipe.execute()
+            _, seq, _ = await pipe.execute()
         return int(seq)
 
     async def close(self) -> None:

@@ -164,11 +164,16 @@ class Poller:
         await self.publish(messages)
 
     async def publish(self, messages: list[dict]) -> None:
+        """Number and send the messages; with Redis unreachable this poll's are lost, the poller goes on."""
         layer = get_channel_layer()
-        for message in messages:
-            message["seq"] = await self.leases.next_seq(self.topic.key)
-            metrics.MESSAGES.labels(type=message["type"]).inc()
-            await layer.group_send(self.topic.group, {"type": MESSAGE_EVENT, "message": message})
+        try:
+            for message in messages:
+                message["seq"] = await self.leases.next_seq(self.topic.key)
+                metrics.MESSAGES.labels(type=message["type"]).inc()
+                await layer.group_send(self.topic.group, {"type": MESSAGE_EVENT, "message": message})
+        except Exception:
+            logger.warning("stream %s: could not publish (channel layer unreachable)", self.topic.key, exc_info=True)
+            return
         await sync_to_async(_remember, thread_sensitive=False)(self.topic, messages)
 
 

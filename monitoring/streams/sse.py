@@ -31,7 +31,7 @@ from kcloud.api.errors import BadParameter, NotFound, envelope
 from monitoring.streams import access, metrics
 from monitoring.streams.auth import principal_for_key, token_key
 from monitoring.streams.poller import REGISTRY, replay_buffer
-from monitoring.streams.subscription import ClientQueue, ThresholdWatch, resolve
+from monitoring.streams.subscription import ClientQueue, ThresholdWatch, keep_membership, resolve
 from monitoring.streams.topics import StreamRequest, Topic
 
 logger = logging.getLogger(__name__)
@@ -94,12 +94,18 @@ async def _events(
 
     async def pump() -> None:
         while True:
-            received = await layer.receive(channel)
+            try:
+                received = await layer.receive(channel)
+            except Exception:  # Redis away: wait for it, the membership task re-joins the group
+                logger.debug("sse %s: receive failed", topic.key, exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
             if not client.offer(received["message"]):
                 dropped.set()
                 return
 
     receiver: asyncio.Task | None = None
+    member = asyncio.get_running_loop().create_task(keep_membership(layer, topic.group, channel))
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n\n"
         buffer = await sync_to_async(replay_buffer, thread_sensitive=False)(topic)
@@ -121,11 +127,13 @@ async def _events(
         metrics.DROPPED.labels(protocol=PROTOCOL).inc()
         yield 'event: dropped\ndata: {"type":"error","code":"too_slow","message":"Client too slow."}\n\n'
     finally:
-        if receiver is not None:
-            receiver.cancel()
-            with contextlib.suppress(BaseException):
-                await receiver
-        await layer.group_discard(topic.group, channel)
+        for task in (receiver, member):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        with contextlib.suppress(Exception):  # Redis away: the membership expires there by itself
+            await layer.group_discard(topic.group, channel)
         REGISTRY.unsubscribe(topic)
         metrics.CONNECTIONS.labels(protocol=PROTOCOL).dec()
         await access.release(holder)

@@ -4,29 +4,45 @@ The subscription's clusters go through :func:`clusters.scope.select_clusters`
 (the REST API's scope rules: unknown and out-of-scope names are the same 404),
 so a scoped token's topic only ever names clusters it may see. Each client gets
 a bounded queue: a client that cannot keep up overflows it and is disconnected
-instead of being buffered without limit.
+instead of being buffered without limit. Each subscriber renews its place in the
+topic's channel-layer group (:func:`keep_membership`): a restarted Redis forgets
+every group, and ``channels_redis`` lets memberships expire after a day.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer
 from django.conf import settings
 
 from clusters.scope import Principal, select_clusters
 from monitoring.streams.topics import StreamRequest, Topic, parse_stream_params
 
+MEMBERSHIP_RENEW_SECONDS = 5.0
 DEFAULT_CLIENT_QUEUE = 32
 DEFAULT_CLIENT_BUFFER_BYTES = 1 << 20
+logger = logging.getLogger(__name__)
 
 # WebSocket close codes (4000-4999 are the application's): the HTTP status + 4000.
 CLOSE_BAD_PARAMETER = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
+
+
+async def keep_membership(layer: BaseChannelLayer, group: str, channel: str) -> None:
+    """Re-join ``group`` every few seconds for as long as the subscriber lives (a task to cancel)."""
+    while True:
+        await asyncio.sleep(MEMBERSHIP_RENEW_SECONDS)
+        try:
+            await layer.group_add(group, channel)
+        except Exception:  # Redis away: the next round joins again once it is back
+            logger.debug("group %s: re-join failed", group, exc_info=True)
 
 
 def client_queue_size() -> int:
