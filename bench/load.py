@@ -43,7 +43,7 @@ from kcloud.auth.models import ApiToken
 keys = []
 for i in range({count}):
     user = get_user_model().objects.create_user(f"partner-{{i}}", password=None)
-    roles.grant(user, roles.VIEWER, all_clusters=True)
+    roles.grant(user, roles.OPERATOR, all_clusters=True)  # streams and exports need it
     keys.append(ApiToken.issue(user, name="load")[1])
 print("KEYS=" + ",".join(keys))
 """

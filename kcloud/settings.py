@@ -159,9 +159,19 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kcloud.sqlite3'}")}
-# A connection kept across requests (CONN_MAX_AGE) is checked before reuse: after a database
-# restart the next request reconnects instead of failing on a dead socket.
+# A connection is checked before reuse: after a database restart the next request reconnects
+# instead of failing on a dead socket.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Each ASGI request runs its sync code in its own thread: without a pool, 200 concurrent
+    # requests would open 200 connections and PostgreSQL (max_connections 100) refuse the rest.
+    # With it a process holds at most DATABASE_POOL_MAX_SIZE; a request waits up to 10 s for one.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1, maximum=500),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")

@@ -80,3 +80,23 @@ async def test_two_instances_share_one_poller(fleet_clusters, staff_key, setting
         await asyncio.sleep(0.1)
         for registry in (one, two):
             await registry.leases.close()
+
+
+async def test_a_lost_seq_counter_starts_above_every_number_handed_out_before():
+    """A restarted Redis (or an expired idle topic) must not send seq back to 1: clients drop seen numbers."""
+    import redis.asyncio as aioredis
+
+    from monitoring.streams.lease import PREFIX
+
+    url = require_redis()
+    leases = RedisLeases(url)
+    try:
+        first = await leases.next_seq("seq-test-topic")
+        second = await leases.next_seq("seq-test-topic")
+        assert second == first + 1  # no gaps while the counter lives
+        client = aioredis.from_url(url)
+        await client.delete(f"{PREFIX}seq:seq-test-topic")  # what a restart without persistence does
+        await client.aclose()
+        assert await leases.next_seq("seq-test-topic") > second
+    finally:
+        await leases.close()
