@@ -62,12 +62,13 @@ class StaffPagesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The audience is this request's: whatever it became is undone afterwards, so a server
         # thread (or a test) that serves the next request in the same context starts clean.
+        # Reading the user may fail (the session store's database down): restore even then.
         previous = audience.internal()
-        audience.set_internal(False)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_staff:
-            audience.set_internal(True)
         try:
+            audience.set_internal(False)
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.is_staff:
+                audience.set_internal(True)
             return self.get_response(request)
         finally:
             audience.set_internal(previous)
