@@ -8,6 +8,8 @@ binary must be present.
 * ``fleet_prometheus`` (session): the "test" fleet (seed 7) with 25 h of
   backfilled history and live scraping, one Prometheus per cluster (the first
   behind basic auth) plus a global querier holding the last two clusters.
+* :func:`registrations`: the ``register_cluster`` arguments for a deployment (used by
+  subprocesses: the live-page daphne, the production-shaped stack);
 * :func:`register_clusters`: `Cluster` rows registered for a deployment
   (credentials, label selectors), like an operator registers them (the
   ``fleet_clusters`` fixture of ``tests/conftest.py`` uses it).
@@ -115,11 +117,29 @@ def fleet_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet
         yield fp
 
 
+def registrations(deployment: Any, secret_prefix: str) -> tuple[list[list[str]], dict[str, str]]:
+    """``register_cluster`` arguments for each cluster of a deployment, and the environment they need.
+
+    Passwords travel in environment variables named ``<secret_prefix><index>`` (what
+    ``--password-env`` reads), never on a command line; the global querier's clusters
+    get their label selectors.
+    """
+    argvs, env = [], {}
+    for index, endpoint in enumerate(deployment.registry()):
+        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
+        if endpoint.label_selector:
+            argv += ["--selector", endpoint.label_selector]
+        if endpoint.password:
+            env[f"{secret_prefix}{index}"] = endpoint.password
+            argv += ["--username", endpoint.username, "--password-env", f"{secret_prefix}{index}"]
+        argvs.append(argv)
+    return argvs, env
+
+
 def register_clusters(deployment: Any) -> list[Any]:
     """A deployment's clusters registered as an operator would (``register_cluster``; needs ``db``).
 
-    Credentials are encrypted as in production; the global querier's clusters get
-    their label selectors. Returns the Cluster rows.
+    Credentials are encrypted as in production. Returns the Cluster rows.
     """
     from io import StringIO
 
@@ -127,18 +147,11 @@ def register_clusters(deployment: Any) -> list[Any]:
 
     from clusters.models import Cluster
 
-    rows = []
-    for index, endpoint in enumerate(deployment.registry()):
-        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
-        if endpoint.label_selector:
-            argv += ["--selector", endpoint.label_selector]
-        if endpoint.password:
-            variable = f"KCLOUD_TEST_SECRET_{index}"
-            os.environ[variable] = endpoint.password
-            argv += ["--username", endpoint.username, "--password-env", variable]
+    argvs, env = registrations(deployment, "KCLOUD_TEST_SECRET_")
+    os.environ.update(env)
+    for argv in argvs:
         call_command("register_cluster", *argv, stdout=StringIO())
-        rows.append(Cluster.objects.get(name=endpoint.name))
-    return rows
+    return [Cluster.objects.get(name=endpoint.name) for endpoint in deployment.registry()]
 
 
 @pytest.fixture

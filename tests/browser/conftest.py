@@ -39,11 +39,16 @@ def page(browser):
     context.close()
 
 
+def log_in(page, base_url: str, username: str, password: str):
+    """Sign ``page`` in through the login form at ``base_url``; returns it on the overview."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
 @pytest.fixture
 def logged_in_page(page, live_server, staff_user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", "staff-pass-1234")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
+    return log_in(page, live_server.url, "staff", "staff-pass-1234")

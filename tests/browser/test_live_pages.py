@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser.conftest import log_in
+from tests.prometheus_fixtures import registrations as prometheus_registrations
+
 pytestmark = [pytest.mark.browser, pytest.mark.prometheus]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,15 +84,8 @@ def asgi_server(fleet_prometheus, tmp_path_factory):
         "REDIS_URL": "",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    registrations = []
-    for index, endpoint in enumerate(fleet_prometheus.deployment.registry()):
-        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
-        if endpoint.label_selector:
-            argv += ["--selector", endpoint.label_selector]
-        if endpoint.password:
-            env[f"KCLOUD_LIVE_SECRET_{index}"] = endpoint.password
-            argv += ["--username", endpoint.username, "--password-env", f"KCLOUD_LIVE_SECRET_{index}"]
-        registrations.append(argv)
+    registrations, secrets = prometheus_registrations(fleet_prometheus.deployment, "KCLOUD_LIVE_SECRET_")
+    env.update(secrets)
     python = sys.executable
     _run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env)
     code = SETUP.format(staff=STAFF, password=PASSWORD, registrations=registrations, dead=DEAD_CLUSTER)
@@ -132,13 +128,7 @@ def live_page(browser, asgi_server):
         contexts.append(context)
         if block_ws:
             context.add_init_script(BLOCK_WEBSOCKETS)
-        page = context.new_page()
-        page.goto(f"{asgi_server}/accounts/login/")
-        page.fill("#id_username", STAFF)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{asgi_server}/")
-        return page
+        return log_in(context.new_page(), asgi_server, STAFF, PASSWORD)
 
     yield make
     for context in contexts:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.stack import Stack, postgres_bindir, running_stack
+from tests.browser.conftest import browser, log_in  # noqa: F401 (the browser fixture, reused)
+from tests.e2e.stack import STAFF, STAFF_PASSWORD, Stack, postgres_bindir, running_stack
 from tests.services import require
 
 
@@ -21,40 +22,15 @@ def stack(fleet_prometheus, tmp_path_factory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.browser.conftest import CHROMIUM
-    from tests.services import require_binary
-
-    require_binary(CHROMIUM, "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def browser_page(browser, stack):
+def browser_page(browser, stack):  # noqa: F811 (the imported fixture)
     """``browser_page()``: a staff user's page logged in through the proxy (its certificate accepted)."""
-    from tests.e2e.stack import STAFF, STAFF_PASSWORD
-
     contexts = []
 
     def make():
         context = browser.new_context(viewport={"width": 1360, "height": 900}, ignore_https_errors=True)
         contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{stack.url}/accounts/login/")
-        page.fill("#id_username", STAFF)
-        page.fill("#id_password", STAFF_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{stack.url}/")
-        return page
+        return log_in(context.new_page(), stack.url, STAFF, STAFF_PASSWORD)
 
     yield make
     for context in contexts:

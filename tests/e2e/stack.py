@@ -474,17 +474,11 @@ class Stack:
 @contextlib.contextmanager
 def running_stack(workdir: Path, deployment: Any, instances: int = 2) -> Iterator[Stack]:
     """A :class:`Stack` with every cluster of ``deployment`` registered as an operator would."""
-    registrations, secret_env = [], {}
-    for index, endpoint in enumerate(deployment.registry()):
-        argv = [endpoint.name, "--url", endpoint.url, "--timeout", "10"]
-        if endpoint.label_selector:
-            argv += ["--selector", endpoint.label_selector]
-        if endpoint.password:
-            secret_env[f"KCLOUD_E2E_SECRET_{index}"] = endpoint.password
-            argv += ["--username", endpoint.username, "--password-env", f"KCLOUD_E2E_SECRET_{index}"]
-        registrations.append(argv)
+    from tests.prometheus_fixtures import registrations
+
+    argvs, secret_env = registrations(deployment, "KCLOUD_E2E_SECRET_")
     stack = Stack(workdir, instances)
     try:
-        yield stack.start(registrations, secret_env)
+        yield stack.start(argvs, secret_env)
     finally:
         stack.stop()
