@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from kcloud.auth import roles
 from kcloud.version import __version__
 
 # (label, url name) of each area's first page.
 NAVIGATION = [
-    ("Overview", "overview"),
-    ("Clusters", "clusters-page"),
-    ("Accelerators", "accelerators-page"),
-    ("Infrastructure", "infrastructure-page"),
-    ("Hardware", "hardware-page"),
-    ("Monitoring", "monitoring-page"),
-    ("Exports", "exports-page"),  # operators (OPERATOR_AREAS)
-    ("System", "system-page"),
+    (_("Overview"), "overview"),
+    (_("Clusters"), "clusters-page"),
+    (_("Accelerators"), "accelerators-page"),
+    (_("Infrastructure"), "infrastructure-page"),
+    (_("Hardware"), "hardware-page"),
+    (_("Monitoring"), "monitoring-page"),
+    (_("Exports"), "exports-page"),  # operators (OPERATOR_AREAS)
+    (_("System"), "system-page"),
 ]
 
 

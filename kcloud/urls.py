@@ -46,6 +46,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The header's language switcher posts here (set_language: a cookie, then back to the page).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Our numbers for Prometheus: a conventional path outside the versioned JSON API.

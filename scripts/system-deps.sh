@@ -11,6 +11,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # nginx checks the shipped site config (deploy/vm/nginx) and fronts the production-shaped run.
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# gettext: makemessages/msgfmt check the Korean catalogue (tests/kcloud/test_i18n.py).
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 # The production-shaped run (make e2e) starts its own PostgreSQL cluster and Redis server.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -33,7 +33,7 @@ from kcloud.auth import roles
 
 # Paths that have their own door: the API (tokens, staff sessions, roles), the admin (Django's
 # staff check and model permissions), the sign-in and sign-out forms, static files.
-EXEMPT = ("/api/", "/admin/", "/accounts/login/", "/accounts/logout/", "/favicon.ico")
+EXEMPT = ("/api/", "/admin/", "/accounts/login/", "/accounts/logout/", "/i18n/", "/favicon.ico")
 REQUIRED = "kcloud_required_permission"
 
 
