@@ -315,6 +315,8 @@ def test_swagger_ui_try_it_out_with_a_token(browser, live_server, staff_user, fl
         scheme = dialog.locator(".auth-container:has-text('tokenAuth')")
         scheme.locator("input").fill(f"Token {key}")
         scheme.locator("button.authorize").click()
+        # Swagger UI keeps the key only once it shows the scheme as authorized (a Logout button).
+        scheme.locator("button:has-text('Logout')").wait_for(timeout=10_000)
         dialog.locator("button.btn-done").first.click()
         _try_it_out(page, "/api/v1/clusters", expect_status="200", reopen=False)
         watch.assert_clean("docs with token")
