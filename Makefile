@@ -7,7 +7,7 @@ SIZE ?= test
 # Settings for `manage.py check` etc. outside the test run (pytest sets its own).
 DEV_ENV := DEBUG=1
 
-.PHONY: help venv system-deps lint check test e2e load demo clean
+.PHONY: help venv system-deps lint check test e2e load messages demo clean
 
 help:
 	@echo "make demo   - set up and run the product on a simulated fleet (http://127.0.0.1:8000)"
@@ -47,6 +47,14 @@ e2e: venv system-deps
 load: venv system-deps
 	$(VENV)/bin/pip install -q -r requirements/bench.txt
 	$(PY) bench/load.py
+
+# The Korean catalogues: extract what changed (translate the new entries in locale/ko), then compile.
+I18N_IGNORE := --ignore "var/*" --ignore "node_modules/*" --ignore "tests/*" --ignore "demo/*" \
+	--ignore "bench/*" --ignore "deploy/*" --ignore "static/vendor/*"
+messages: venv
+	$(DEV_ENV) $(PY) manage.py makemessages -l ko -d django --no-obsolete --no-location $(I18N_IGNORE)
+	$(DEV_ENV) $(PY) manage.py makemessages -l ko -d djangojs --no-obsolete --no-location $(I18N_IGNORE)
+	cd locale && $(DEV_ENV) ../$(PY) ../manage.py compilemessages -l ko
 
 demo: venv system-deps
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.forms import ClusterAdminForm
 from clusters.health import check_clusters
@@ -50,7 +52,7 @@ class ClusterAdmin(admin.ModelAdmin):
             {"fields": ("prometheus_url", "label_selector", "timeout_seconds", "verify_tls", "ca_bundle")},
         ),
         (
-            "Authentication",
+            _("Authentication"),
             {
                 "fields": (
                     "auth_type",
@@ -64,7 +66,7 @@ class ClusterAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Energy, carbon and cost",
+            _("Energy, carbon and cost"),
             {
                 "fields": (
                     "carbon_intensity_g_per_kwh",
@@ -77,7 +79,7 @@ class ClusterAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Health",
+            _("Health"),
             {
                 "fields": (
                     "last_status",
@@ -94,30 +96,31 @@ class ClusterAdmin(admin.ModelAdmin):
         ),
     )
 
-    @admin.display(description="Health", ordering="last_status")
+    @admin.display(description=_("Health"), ordering="last_status")
     def health(self, obj: Cluster) -> str:
         colour = _STATUS_COLOURS.get(obj.last_status, "#6e7781")
         return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_last_status_display())
 
-    @admin.display(description="Credentials")
+    @admin.display(description=_("Credentials"))
     def credentials(self, obj: Cluster) -> str:
         """Only whether a secret is set, never the secret."""
         parts = []
         if obj.auth_type == Cluster.AuthType.BASIC:
-            parts.append(f"password {'set' if obj.has_password else 'not set'}")
+            parts.append(gettext("password set") if obj.has_password else gettext("password not set"))
         elif obj.auth_type == Cluster.AuthType.BEARER:
-            parts.append(f"token {'set' if obj.has_bearer_token else 'not set'}")
+            parts.append(gettext("token set") if obj.has_bearer_token else gettext("token not set"))
         else:
-            parts.append("none")
+            parts.append(gettext("none"))
         return ", ".join(parts)
 
-    @admin.action(description="Check connection")
+    @admin.action(description=_("Check connection"))
     def check_connection(self, request, queryset) -> None:
         for report in check_clusters(queryset):
             if report.ok:
                 self.message_user(
                     request,
-                    f"{report.cluster.name}: OK, Prometheus {report.version}, {report.latency_ms} ms",
+                    gettext("%(cluster)s: OK, Prometheus %(version)s, %(latency)s ms")
+                    % {"cluster": report.cluster.name, "version": report.version, "latency": report.latency_ms},
                     messages.SUCCESS,
                 )
             else:

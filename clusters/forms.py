@@ -8,6 +8,7 @@ only passes through ``Cluster.password``/``bearer_token`` setters, which encrypt
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from clusters.models import Cluster
 
@@ -22,21 +23,21 @@ class ClusterAdminForm(forms.ModelForm):
         help_text=Cluster._meta.get_field("prometheus_url").help_text,
     )
     new_password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the stored password.",
+        help_text=_("Write-only. Leave empty to keep the stored password."),
     )
-    clear_password = forms.BooleanField(label="Remove stored password", required=False)
+    clear_password = forms.BooleanField(label=_("Remove stored password"), required=False)
     new_bearer_token = forms.CharField(
-        label="Bearer token",
+        label=_("Bearer token"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Write-only. Leave empty to keep the stored token.",
+        help_text=_("Write-only. Leave empty to keep the stored token."),
     )
-    clear_bearer_token = forms.BooleanField(label="Remove stored bearer token", required=False)
+    clear_bearer_token = forms.BooleanField(label=_("Remove stored bearer token"), required=False)
 
     class Meta:
         model = Cluster
@@ -69,9 +70,9 @@ class ClusterAdminForm(forms.ModelForm):
             self.instance.has_bearer_token and not data.get("clear_bearer_token")
         )
         if auth_type == Cluster.AuthType.BASIC and not has_password:
-            self.add_error("new_password", "HTTP Basic needs a password.")
+            self.add_error("new_password", _("HTTP Basic needs a password."))
         if auth_type == Cluster.AuthType.BEARER and not has_token:
-            self.add_error("new_bearer_token", "Bearer auth needs a token.")
+            self.add_error("new_bearer_token", _("Bearer auth needs a token."))
         return data
 
     def save(self, commit: bool = True) -> Cluster:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clusters import crypto
 from clusters.prometheus.promql import Scope, parse_matchers, render_matchers
@@ -48,14 +49,14 @@ class Cluster(models.Model):
     """
 
     class AuthType(models.TextChoices):
-        NONE = "none", "None"
-        BASIC = "basic", "HTTP Basic"
-        BEARER = "bearer", "Bearer token"
+        NONE = "none", _("None")
+        BASIC = "basic", _("HTTP Basic")
+        BEARER = "bearer", _("Bearer token")
 
     class Status(models.TextChoices):
-        UNKNOWN = "unknown", "Unknown"
-        OK = "ok", "OK"
-        ERROR = "error", "Error"
+        UNKNOWN = "unknown", _("Unknown")
+        OK = "ok", _("OK")
+        ERROR = "error", _("Error")
 
     name = models.SlugField(max_length=63, unique=True, help_text="Short identifier used in URLs and filters.")
     display_name = models.CharField(max_length=120, blank=True)

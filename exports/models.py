@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import addresses
 
 
 class ReportSchedule(models.Model):
     class Period(models.TextChoices):
-        DAILY = "daily"
-        WEEKLY = "weekly"
-        MONTHLY = "monthly"
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
 
     class Format(models.TextChoices):
         PDF = "pdf"
@@ -47,9 +48,9 @@ class ArchivedReport(models.Model):
     """One period's report of a schedule: the file, and whether it was sent."""
 
     class Status(models.TextChoices):
-        GENERATING = "generating"
-        READY = "ready"
-        FAILED = "failed"
+        GENERATING = "generating", _("Generating")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="reports")
     period_start = models.DateTimeField()

@@ -4,6 +4,8 @@ Called every hour by the worker (:mod:`exports.tasks`): a schedule's report for
 the last full period is made at the first run after the period ends (and
 retried, up to :data:`MAX_ATTEMPTS`, when it failed). Workers claim a period by
 creating its archive row; the unique constraint makes the second one step back.
+Scheduled reports and their e-mails are in ``settings.LANGUAGE_CODE`` (English),
+whoever triggers them: there is no request, so no reader's language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.utils import translation
+from django.utils.translation import gettext
 
 from clusters.models import Cluster
 from exports.models import ArchivedReport, ReportSchedule
@@ -50,7 +54,8 @@ def make(schedule: ReportSchedule, now: datetime) -> ArchivedReport | None:
     if archived is None:
         return None
     try:
-        rendered = render_report(clusters_of(schedule), period=schedule.period, fmt=schedule.format, now=now)
+        with translation.override(settings.LANGUAGE_CODE):
+            rendered = render_report(clusters_of(schedule), period=schedule.period, fmt=schedule.format, now=now)
     except Exception as exc:  # kept on the row; the next hourly run retries
         logger.exception("report %s for %s failed", schedule.name, window.start)
         archived.status, archived.error = ArchivedReport.Status.FAILED, type(exc).__name__
@@ -67,20 +72,31 @@ def make(schedule: ReportSchedule, now: datetime) -> ArchivedReport | None:
     return archived
 
 
+def _message_text(archived: ArchivedReport) -> tuple[str, str]:
+    """The e-mail's subject and body, in the active language."""
+    start, end = archived.period_start, archived.period_end
+    subject = gettext("KCloud Monitor: %(name)s (%(start)s to %(end)s)") % {
+        "name": archived.schedule.name,
+        "start": f"{start:%Y-%m-%d}",
+        "end": f"{end:%Y-%m-%d}",
+    }
+    bodies = {  # the schedule's period (ReportSchedule.Period)
+        "daily": gettext("The daily report of the period from %(start)s to %(end)s UTC is attached."),
+        "weekly": gettext("The weekly report of the period from %(start)s to %(end)s UTC is attached."),
+        "monthly": gettext("The monthly report of the period from %(start)s to %(end)s UTC is attached."),
+    }
+    body = bodies[archived.schedule.period] % {"start": f"{start:%Y-%m-%d %H:%M}", "end": f"{end:%Y-%m-%d %H:%M}"}
+    return subject, body
+
+
 def send(archived: ArchivedReport) -> bool:
     """E-mail a ready report to its schedule's recipients (once; recorded)."""
     recipients = archived.schedule.recipient_list()
     if not recipients or archived.emailed_at is not None:
         return False
-    span = f"{archived.period_start:%Y-%m-%d} to {archived.period_end:%Y-%m-%d}"
-    message = EmailMessage(
-        subject=f"KCloud Monitor: {archived.schedule.name} ({span})",
-        body=(
-            f"The {archived.schedule.get_period_display().lower()} report of the period from "
-            f"{archived.period_start:%Y-%m-%d %H:%M} to {archived.period_end:%Y-%m-%d %H:%M} UTC is attached."
-        ),
-        to=recipients,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body = _message_text(archived)
+    message = EmailMessage(subject=subject, body=body, to=recipients)
     message.attach(archived.filename, bytes(archived.content), archived.content_type)
     try:
         message.send()

@@ -21,6 +21,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 
 from exports.filenames import content_disposition
+from exports.writers import prepend
 
 _END = object()
 
@@ -44,13 +45,7 @@ def _first_ready(chunks: Iterator[bytes]) -> Iterator[bytes]:
         first = next(chunks)
     except StopIteration:
         return iter(())
-    return _chain(first, chunks)
-
-
-def _chain(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # A generator (not itertools.chain) so that closing it closes the writer too.
-    yield first
-    yield from chunks
+    return prepend(first, chunks)
 
 
 def download(request, chunks: Iterator[bytes], filename: str, content_type: str) -> StreamingHttpResponse:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from clusters.scope import Principal
 from exports.formats import DATASET_FORMATS, DESCRIPTIONS
@@ -32,23 +33,46 @@ from monitoring.services import grouping, timeseries
 from monitoring.services.metric_catalog import METRICS
 
 DATASETS = {
-    "power": ("Power time series", "Power over time per cluster, resource type, namespace or node (W)."),
-    "energy": ("Energy table", "Chargeback: kWh by resource type, facility kWh, carbon and cost per group."),
-    "metrics": ("Metric time series", "Any GPU, NPU, node or pod metric over time, one series per resource."),
-    "report": ("Management report", "The period's report: key figures, energy by cluster, top namespaces, chart."),
+    "power": (_("Power time series"), _("Power over time per cluster, resource type, namespace or node (W).")),
+    "energy": (
+        _("Energy table"),
+        _("Chargeback: kWh by resource type, facility kWh, carbon and cost per group."),
+    ),
+    "metrics": (
+        _("Metric time series"),
+        _("Any GPU, NPU, node or pod metric over time, one series per resource."),
+    ),
+    "report": (
+        _("Management report"),
+        _("The period's report: key figures, energy by cluster, top namespaces, chart."),
+    ),
 }
-WINDOWS = (("1h", "Last hour"), ("6h", "Last 6 hours"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"))
+WINDOWS = (("1h", _("Last hour")), ("6h", _("Last 6 hours")), ("24h", _("Last 24 hours")), ("7d", _("Last 7 days")))
 WINDOW_SECONDS = {"1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400}
 PERIOD_LABELS = {
-    "daily": "Yesterday (daily)",
-    "weekly": "Last week (weekly)",
-    "monthly": "Last month (monthly)",
-    "custom": "Custom dates",
+    "daily": _("Yesterday (daily)"),
+    "weekly": _("Last week (weekly)"),
+    "monthly": _("Last month (monthly)"),
+    "custom": _("Custom dates"),
 }
-STEPS = (("", "Automatic"), ("1m", "1 minute"), ("5m", "5 minutes"), ("15m", "15 minutes"), ("1h", "1 hour"))
-POWER_GROUPS = {"cluster": "Cluster", "resource_type": "Resource type", "namespace": "Namespace", "node": "Node"}
-ENERGY_GROUPS = {"namespace": "Namespace", "cluster": "Cluster", "node": "Node", "pod": "Pod"}
-IDLE_LABELS = {"node": "Idle energy as rows of their own", "share": "Idle energy shared over the node's pods"}
+STEPS = (
+    ("", _("Automatic")),
+    ("1m", _("1 minute")),
+    ("5m", _("5 minutes")),
+    ("15m", _("15 minutes")),
+    ("1h", _("1 hour")),
+)
+POWER_GROUPS = {
+    "cluster": _("Cluster"),
+    "resource_type": _("Resource type"),
+    "namespace": _("Namespace"),
+    "node": _("Node"),
+}
+ENERGY_GROUPS = {"namespace": _("Namespace"), "cluster": _("Cluster"), "node": _("Node"), "pod": _("Pod")}
+IDLE_LABELS = {
+    "node": _("Idle energy as rows of their own"),
+    "share": _("Idle energy shared over the node's pods"),
+}
 
 
 def _utc_input(name: str, value: str | None) -> str | None:
@@ -109,6 +133,8 @@ def export_query(request: HttpRequest, now: datetime | None = None) -> tuple[str
     if what in ("power", "metrics") and q.get("step"):
         query.append(("step", q["step"]))
     query += [("cluster", c) for c in q.getlist("cluster") if c]
+    if query[0] == ("format", "csv") and q.get("bom") == "true":
+        query.append(("bom", "true"))  # the page's checkbox, on by default: spreadsheets read Korean right
     return what, query
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext_lazy as _
+
 from hardware.services import SENSOR_TYPES, SEVERITY, NodeIpmi, Sensor
 
 # exporter unit -> (printed unit, digits, factor)
@@ -21,13 +23,28 @@ UNITS: dict[str | None, tuple[str, int, float]] = {
 }
 MAIN_UNITS = {"temperature": "°C", "fan": "RPM", "voltage": "V", "current": "A", "power": "W"}
 TYPE_TITLES = {
-    "temperature": "Temperature (°C)",
-    "fan": "Fans (RPM; duty cycle in %)",
-    "voltage": "Voltage (V)",
-    "current": "Current (A)",
-    "power": "Power (W)",
-    "other": "Other sensors (discrete; the state is the reading)",
+    "temperature": _("Temperature (°C)"),
+    "fan": _("Fans (RPM; duty cycle in %)"),
+    "voltage": _("Voltage (V)"),
+    "current": _("Current (A)"),
+    "power": _("Power (W)"),
+    "other": _("Other sensors (discrete; the state is the reading)"),
 }
+# The words shown for sensor states and types (the values stay in CSS classes, data-* and the filters' GET).
+STATE_LABELS = {"ok": _("ok"), "warning": _("warning"), "critical": _("critical"), "unknown": _("unknown")}
+TYPE_LABELS = {
+    "temperature": _("temperature"),
+    "fan": _("fan"),
+    "voltage": _("voltage"),
+    "current": _("current"),
+    "power": _("power"),
+    "other": _("other"),
+}
+
+
+def state_label(state: str | None):
+    """The word shown for a sensor state (a state without one is shown as it is)."""
+    return STATE_LABELS.get(state, state) if state is not None else state
 
 
 def reading(sensor: Sensor) -> dict:
@@ -90,7 +107,9 @@ def type_tables(entries: Sequence[NodeIpmi], node_urls: dict[tuple[str, str], st
                 if s is None:
                     cells.append({"missing": True})
                 else:
-                    cells.append({"state": s.state, "id": s.id, "name": name, **reading(s)})
+                    cells.append(
+                        {"state": s.state, "state_label": state_label(s.state), "id": s.id, "name": name, **reading(s)}
+                    )
             worst = max((s.state for s in by_name.values()), key=SEVERITY.__getitem__)
             rows.append(
                 {
@@ -109,4 +128,4 @@ def _id_key(sensor_id: str) -> tuple:
     return (0, int(sensor_id), "") if sensor_id.isdigit() else (1, 0, sensor_id)
 
 
-__all__ = ["reading", "sensor_rows", "type_tables"]
+__all__ = ["STATE_LABELS", "TYPE_LABELS", "reading", "sensor_rows", "state_label", "type_tables"]

@@ -19,7 +19,7 @@ from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from hardware import services
-from hardware.presentation import type_tables
+from hardware.presentation import TYPE_LABELS, state_label, type_tables
 from kcloud.api.errors import ApiError
 from kcloud.api.params import many, parse_k8s_names
 from kcloud.timeutil import from_unix
@@ -38,9 +38,13 @@ def _node_row(row: dict, entry: services.NodeIpmi) -> dict:
         "cluster": row["cluster"],
         "url": node_url(row["node"], row["cluster"]),
         "worst": row["worst_state"],
+        "worst_label": state_label(row["worst_state"]),
         "sensors": row["sensors"],
         "counts": row["counts"],
-        "problems": [{"name": s.name, "state": s.state, "id": s.id} for s in row["problems"] + row["unknown"]],
+        "problems": [
+            {"name": s.name, "state": s.state, "state_label": state_label(s.state), "id": s.id}
+            for s in row["problems"] + row["unknown"]
+        ],
         "dcmi": entry.dcmi_power_watts,
         "dcmi_available": entry.collectors.get("dcmi"),
         "psu": sum(psus) if psus else None,
@@ -57,8 +61,8 @@ def hardware_page(request: HttpRequest) -> HttpResponse:
     principal = Principal.from_request(request)
     context: dict = {
         "all_clusters": [c.name for c in principal.visible_clusters()],
-        "types": services.SENSOR_TYPES,
-        "states": services.STATES,
+        "types": [(t, TYPE_LABELS.get(t, t)) for t in services.SENSOR_TYPES],
+        "states": [(s, state_label(s)) for s in services.STATES],
         "selected": {k: values(request, k) for k in ("cluster", "node", "type", "state")},
         "nodes": [],
         "tables": [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -17,6 +18,6 @@ class StaffAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not user.is_staff:
             raise ValidationError(
-                "This sign-in is for staff. Partners use API tokens (Authorization: Token <key>).",
+                _("This sign-in is for staff. Partners use API tokens (Authorization: Token <key>)."),
                 code="not_staff",
             )

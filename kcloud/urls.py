@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import kcloud.api.schema  # noqa: F401  (registers OpenAPI extensions)
@@ -48,6 +49,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The header's language switcher posts here (set_language: a cookie, then back to the page).
     path("i18n/", include("django.conf.urls.i18n")),
+    # gettext() and interpolate() for the pages' scripts, in the page's language.
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Our numbers for Prometheus: a conventional path outside the versioned JSON API.

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clusters import crypto
 
@@ -27,19 +28,19 @@ class Budget(models.Model):
     """A limit on IT energy, carbon or cost per day, week or month, for a cluster, a namespace or the fleet."""
 
     class Scope(models.TextChoices):
-        FLEET = "fleet"
-        CLUSTER = "cluster"
-        NAMESPACE = "namespace"
+        FLEET = "fleet", _("Fleet")
+        CLUSTER = "cluster", _("Cluster")
+        NAMESPACE = "namespace", _("Namespace")
 
     class Period(models.TextChoices):
-        DAY = "day"
-        WEEK = "week"
-        MONTH = "month"
+        DAY = "day", _("Day")
+        WEEK = "week", _("Week")
+        MONTH = "month", _("Month")
 
     class Measure(models.TextChoices):
-        ENERGY = "energy_kwh", "IT energy (kWh)"
-        CARBON = "carbon_kg", "carbon (kg CO2e)"
-        COST = "cost", "cost (the currency below)"
+        ENERGY = "energy_kwh", _("IT energy (kWh)")
+        CARBON = "carbon_kg", _("carbon (kg CO2e)")
+        COST = "cost", _("cost (the currency below)")
 
     name = models.CharField(max_length=120, unique=True)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.CLUSTER)
@@ -88,13 +89,13 @@ class NotificationChannel(models.Model):
     """Where notifications go: a webhook (generic JSON, Slack or Teams payload) or e-mail recipients."""
 
     class Kind(models.TextChoices):
-        WEBHOOK = "webhook"
-        EMAIL = "email"
+        WEBHOOK = "webhook", _("Webhook")
+        EMAIL = "email", _("Email")
 
     class Payload(models.TextChoices):
-        GENERIC = "generic"
-        SLACK = "slack"
-        TEAMS = "teams"
+        GENERIC = "generic", _("Generic")
+        SLACK = "slack", _("Slack")
+        TEAMS = "teams", _("Teams")
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WEBHOOK)
@@ -129,17 +130,17 @@ class AlertRule(models.Model):
     """A condition checked at every evaluation; ``for_seconds`` of it make an alert fire."""
 
     class Kind(models.TextChoices):
-        POWER_ABOVE = "power_above", "power above (W)"
-        TEMPERATURE_ABOVE = "temperature_above", "accelerator temperature above (°C)"
-        IPMI_CRITICAL = "ipmi_critical", "IPMI sensor critical"
-        CLUSTER_UNREACHABLE = "cluster_unreachable", "cluster unreachable"
-        IDLE_ENERGY_ABOVE = "idle_energy_above", "idle accelerator energy today above (kWh)"
-        BUDGET_THRESHOLD = "budget_threshold", "budget threshold (%)"
+        POWER_ABOVE = "power_above", _("power above (W)")
+        TEMPERATURE_ABOVE = "temperature_above", _("accelerator temperature above (°C)")
+        IPMI_CRITICAL = "ipmi_critical", _("IPMI sensor critical")
+        CLUSTER_UNREACHABLE = "cluster_unreachable", _("cluster unreachable")
+        IDLE_ENERGY_ABOVE = "idle_energy_above", _("idle accelerator energy today above (kWh)")
+        BUDGET_THRESHOLD = "budget_threshold", _("budget threshold (%)")
 
     class Level(models.TextChoices):
-        CLUSTER = "cluster"
-        NODE = "node"
-        ACCELERATOR = "accelerator"
+        CLUSTER = "cluster", _("Cluster")
+        NODE = "node", _("Node")
+        ACCELERATOR = "accelerator", _("Accelerator")
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -177,9 +178,9 @@ class Alert(models.Model):
     """One rule's state for one subject (a cluster, node, device, sensor or budget)."""
 
     class State(models.TextChoices):
-        PENDING = "pending"
-        FIRING = "firing"
-        RESOLVED = "resolved"
+        PENDING = "pending", _("Pending")
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
     subject = models.CharField(max_length=300)
@@ -208,8 +209,8 @@ class AlertEvent(models.Model):
     """A state change of an alert: its history, and what notifications are sent for."""
 
     class Kind(models.TextChoices):
-        FIRED = "fired"
-        RESOLVED = "resolved"
+        FIRED = "fired", _("Fired")
+        RESOLVED = "resolved", _("Resolved")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -228,11 +229,11 @@ class Notification(models.Model):
     """One event sent to one channel: created with the event, claimed by one worker, kept until sent."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENDING = "sending"
-        SENT = "sent"
-        FAILED = "failed"  # gave up after the last attempt
-        SUPPRESSED = "suppressed"  # silenced or acknowledged when it was due
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")  # gave up after the last attempt
+        SUPPRESSED = "suppressed", _("Suppressed")  # silenced or acknowledged when it was due
 
     event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="notifications")
     channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="+")

@@ -16,6 +16,8 @@ command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 # The production-shaped run (make e2e) starts its own PostgreSQL cluster and Redis server.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# A Hangul font for Korean management reports (the PDF and its chart; exports/report/fonts.py).
+[ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || need+=(fonts-nanum)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -9,9 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accelerators.devices import Gpu, Npu
 from accelerators.services import history, inventory
+from accelerators.views.lists import status_label
 from clusters.prometheus.errors import PrometheusError
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError, BadParameter
@@ -41,38 +44,59 @@ def _power_24h(found: inventory.Found) -> tuple[history.DevicePower | None, str 
         return None, exc.message
 
 
-NO_SAMPLES = "{} not available: no samples in the last 24 h."
 # (metrics drawn on one chart, their legend labels, title with unit, unit, message when empty)
 GPU_CHARTS = (
-    ("power_watts", "Power", "Power (W)", "W", NO_SAMPLES.format("Power")),
+    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in the last 24 h.")),
     (
         "temperature_celsius,memory_temperature_celsius",
-        "GPU,Memory",
-        "Temperature (°C)",
+        ("GPU", _("Memory")),
+        _("Temperature (°C)"),
         "°C",
-        NO_SAMPLES.format("Temperature"),
+        _("Temperature not available: no samples in the last 24 h."),
     ),
-    ("utilization_percent", "Utilization", "Utilization (%)", "%", NO_SAMPLES.format("Utilization")),
+    (
+        "utilization_percent",
+        (_("Utilization"),),
+        _("Utilization (%)"),
+        "%",
+        _("Utilization not available: no samples in the last 24 h."),
+    ),
 )
 NPU_CHARTS = (
-    ("power_watts", "Power", "Power (W)", "W", NO_SAMPLES.format("Power")),
+    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in the last 24 h.")),
     (
         "temperature_celsius,ambient_temperature_celsius",
-        "Peak,Ambient",
-        "Temperature (°C)",
+        (_("Peak"), _("Ambient")),
+        _("Temperature (°C)"),
         "°C",
-        NO_SAMPLES.format("Temperature"),
+        _("Temperature not available: no samples in the last 24 h."),
     ),
-    ("utilization_percent", "Utilization", "Utilization (%)", "%", NO_SAMPLES.format("Utilization")),
+    (
+        "utilization_percent",
+        (_("Utilization"),),
+        _("Utilization (%)"),
+        "%",
+        _("Utilization not available: no samples in the last 24 h."),
+    ),
 )
 
 
-def _charts(api_name: str, found: inventory.Found, specs: Sequence[tuple[str, ...]]) -> list[dict]:
+def _charts(api_name: str, found: inventory.Found, specs: Sequence[tuple]) -> list[dict]:
     """Chart placeholders the page's JS fills from the timeseries API (same session, same scope)."""
     # Naming the cluster lets the API look in that one cluster only.
     url = f"{reverse(api_name, args=[found.device.uuid])}?{urlencode({'cluster': found.cluster.name})}"
-    keys = ("metrics", "labels", "title", "unit", "empty")
-    return [{"url": url, **dict(zip(keys, spec, strict=True))} for spec in specs]
+    return [
+        # The legend labels travel comma-separated in data-labels, in the page's language.
+        {
+            "url": url,
+            "metrics": metrics,
+            "labels": ",".join(map(str, labels)),
+            "title": title,
+            "unit": unit,
+            "empty": empty,
+        }
+        for metrics, labels, title, unit, empty in specs
+    ]
 
 
 def _percent(share: float | None) -> float | None:
@@ -91,6 +115,7 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     context = {
         "g": g,
         "status": g.status,
+        "status_label": status_label(g.status),
         "counter_kwh": _kwh(g.total_energy_joules),
         "mig": [
             {
@@ -135,8 +160,11 @@ def npu_detail(request: HttpRequest, id: str) -> HttpResponse:
     context = {
         "x": x,
         "status": x.status,
-        "utilization_sub": f"mean of {len(x.cores)} cores" if x.cores else "whole card",
-        "memory_sub": "" if x.memory_total_bytes is not None else "not reported by the exporter",
+        "status_label": status_label(x.status),
+        "utilization_sub": (
+            gettext("mean of %(count)s cores") % {"count": len(x.cores)} if x.cores else gettext("whole card")
+        ),
+        "memory_sub": "" if x.memory_total_bytes is not None else gettext("not reported by the exporter"),
         "partitions": [
             {
                 "cores": p.cores,

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accelerators.devices import STATUSES, Gpu, Npu
 from accelerators.params import GPU_ORDERING, NPU_ORDERING, model_filters
@@ -23,6 +24,13 @@ from kcloud.web import Column, headers, values
 
 PAGE_SIZE = 50
 NPU_VENDORS = ("furiosa", "rebellions")
+# The words shown for a device status (the value itself stays in CSS classes and the filter's GET).
+STATUS_LABELS = {"active": _("active"), "idle": _("idle"), "unavailable": _("unavailable")}
+
+
+def status_label(status: str):
+    """The word shown for ``status`` (a status without one is shown as it is)."""
+    return STATUS_LABELS.get(status, status)
 
 
 def _allocations(device: Gpu | Npu) -> list[str]:
@@ -35,28 +43,28 @@ def _allocations(device: Gpu | Npu) -> list[str]:
 
 GPU_COLUMNS = (
     Column("GPU"),
-    Column("Cluster", "cluster"),
-    Column("Node", "node"),
-    Column("Model", "model_name"),
-    Column("Status", "status"),
-    Column("Power (W)", "power_watts", True),
-    Column("Temp (°C)", "temperature_celsius", True),
-    Column("Util (%)", "utilization_percent", True),
-    Column("Memory used / total (GiB)", "memory_used_mb", True),
-    Column("Allocated to", "namespace"),
+    Column(_("Cluster"), "cluster"),
+    Column(_("Node"), "node"),
+    Column(_("Model"), "model_name"),
+    Column(_("Status"), "status"),
+    Column(_("Power (W)"), "power_watts", True),
+    Column(_("Temp (°C)"), "temperature_celsius", True),
+    Column(_("Util (%)"), "utilization_percent", True),
+    Column(_("Memory used / total (GiB)"), "memory_used_mb", True),
+    Column(_("Allocated to"), "namespace"),
 )
 NPU_COLUMNS = (
     Column("NPU"),
-    Column("Cluster", "cluster"),
-    Column("Node", "node"),
-    Column("Vendor", "vendor"),
-    Column("Model", "model"),
-    Column("Status", "status"),
-    Column("Power (W)", "power_watts", True),
-    Column("Temp (°C)", "temperature_celsius", True),
-    Column("Util (%)", "utilization_percent", True),
-    Column("Memory used / total (GiB)", "memory_used_mb", True),
-    Column("Allocated to", "namespace"),
+    Column(_("Cluster"), "cluster"),
+    Column(_("Node"), "node"),
+    Column(_("Vendor"), "vendor"),
+    Column(_("Model"), "model"),
+    Column(_("Status"), "status"),
+    Column(_("Power (W)"), "power_watts", True),
+    Column(_("Temp (°C)"), "temperature_celsius", True),
+    Column(_("Util (%)"), "utilization_percent", True),
+    Column(_("Memory used / total (GiB)"), "memory_used_mb", True),
+    Column(_("Allocated to"), "namespace"),
 )
 
 
@@ -88,7 +96,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
     context: dict = {
         "kind": kind,
         "all_clusters": [c.name for c in visible],
-        "statuses": STATUSES,
+        "statuses": [(s, status_label(s)) for s in STATUSES],
         "vendors": [(v, VENDOR_LABELS[v]) for v in NPU_VENDORS],
         "selected": {
             name: values(request, name) for name in ("cluster", "node", "model", "namespace", "status", "vendor")
@@ -125,7 +133,7 @@ def _list_page(request: HttpRequest, kind: str) -> HttpResponse:
 def _row(device: Gpu | Npu) -> dict:
     """The device (the template formats its values) with its page and the pods using it."""
     url = reverse(f"accelerators-{device.kind}", args=[device.id])
-    return {"d": device, "url": url, "allocations": _allocations(device)}
+    return {"d": device, "url": url, "allocations": _allocations(device), "status_label": status_label(device.status)}
 
 
 @login_required

@@ -6,6 +6,9 @@ ISO week), ``monthly`` (the previous full month) or ``custom`` (``start`` and
 ``xlsx``; ``cluster`` narrows the clusters (repeat for several; default every
 cluster the caller may see). The file is named like
 ``kcloud-report-seoul-a-20261101-20261108.pdf``. Errors are the usual JSON envelope.
+The report's words follow the request's language (the language cookie, else
+``Accept-Language``: English or Korean); its numbers, units, cluster names and the
+XLSX data sheets' column names (the API's field names) do not.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from exports.dataset import Dataset
 from exports.datasets import energy, metrics, power
 from exports.streaming import download
 from exports.writers import render
-from kcloud.api.params import reject_unknown
+from kcloud.api.params import parse_bool, reject_unknown
 from monitoring.services import grouping, timeseries
 from monitoring.services.metric_catalog import METRICS, RESOURCES
 
@@ -87,6 +87,12 @@ def _format_param(dataset: str) -> OpenApiParameter:
 _START = OpenApiParameter("start", str, description="ISO 8601 or Unix seconds (default end - 24 h).")
 _END = OpenApiParameter("end", str, description="ISO 8601 or Unix seconds (default now); aligned to the step.")
 _STEP = OpenApiParameter("step", str, description="30s, 1m, 5m, ... (default: about 240 points).")
+_BOM = OpenApiParameter(
+    "bom",
+    bool,
+    description="CSV only: start with a UTF-8 byte-order mark, so spreadsheet programs read Korean text right "
+    "(default false; the exports page turns it on).",
+)
 
 
 class ExportView(OperatorExports, APIView):
@@ -99,9 +105,10 @@ class ExportView(OperatorExports, APIView):
     builder: Callable[[list, list[str], Mapping], Dataset]
 
     def get(self, request):
-        reject_unknown(request.query_params, self.allowed_params)
+        reject_unknown(request.query_params, (*self.allowed_params, "bom"))
         data, fmt = build_export(Principal.from_request(request), self.dataset, request.query_params, self.builder)
-        chunks = render(data, fmt)
+        bom = parse_bool("bom", request.query_params.get("bom"), default=False)
+        chunks = render(data, fmt, bom=bool(bom))
         response = download(request, chunks, data.filename(formats.extension(fmt)), formats.content_type(fmt))
         # CSV has no place for the cluster outcomes the other formats carry: the headers
         # say which clusters are in the file, so a missing cluster is never a silent gap.
@@ -127,6 +134,7 @@ class PowerExportView(ExportView):
             _STEP,
             OpenApiParameter("group_by", str, enum=list(timeseries.GROUP_BYS), description="Default cluster."),
             CLUSTER,
+            _BOM,
         ],
         responses=_file_responses("power"),
     )
@@ -151,6 +159,7 @@ class EnergyExportView(ExportView):
             OpenApiParameter("group_by", str, enum=list(grouping.GROUP_BYS), description="Default namespace."),
             OpenApiParameter("idle", str, enum=list(grouping.IDLE_MODES), description="Default node."),
             CLUSTER,
+            _BOM,
         ],
         responses=_file_responses("energy"),
     )
@@ -178,6 +187,7 @@ class MetricsExportView(ExportView):
             _END,
             _STEP,
             CLUSTER,
+            _BOM,
         ],
         responses=_file_responses("metrics"),
     )

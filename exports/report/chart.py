@@ -2,8 +2,10 @@
 
 Drawn at 3x its printed size so it stays sharp on paper. Fonts are the Bitstream
 Vera files that ship inside reportlab (a dependency of xhtml2pdf), so the chart
-looks the same on every machine, air-gapped ones included. A gap in the data
-(a cluster not reporting) is left empty, never drawn as zero.
+looks the same on every machine, air-gapped ones included; a Korean chart uses the
+report's Hangul font instead (:mod:`exports.report.fonts`), Vera when it is missing.
+Its words and dates are in the active language. A gap in the data (a cluster not
+reporting) is left empty, never drawn as zero.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import math
 from datetime import datetime
 from pathlib import Path
 
+from django.utils import dateformat
+from django.utils.translation import gettext
 from PIL import Image, ImageDraw, ImageFont
+
+from exports.report.fonts import ReportFont
 
 # The dashboard's palette (static/js/charts.js), so the report and the pages agree.
 PALETTE = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#0a7ea4", "#bf3989", "#57606a", "#fb8500")
@@ -22,7 +28,14 @@ SCALE = 3
 PX_PER_MM = 12  # about 300 dpi on paper
 
 
-def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(
+    size: int, *, bold: bool = False, face: ReportFont | None = None
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if face is not None:
+        try:
+            return ImageFont.truetype(str(face.bold if bold else face.regular), size * SCALE)
+        except OSError:  # pragma: no cover - checked readable by exports.report.fonts; Vera then
+            pass
     import reportlab
 
     path = Path(reportlab.__file__).parent / "fonts" / ("VeraBd.ttf" if bold else "Vera.ttf")
@@ -49,27 +62,43 @@ def nice_ceiling(value: float) -> tuple[float, float]:
     return value, raw  # pragma: no cover
 
 
-# Tick spacings (seconds) and their label format, finest first; the first giving at most 9 ticks wins.
+# Tick spacings (seconds) and the kind of their label, finest first; the first giving at most 9 ticks wins.
 _TICKS = (
-    (3600, "%H:%M"),
-    (3 * 3600, "%H:%M"),
-    (6 * 3600, "%H:%M"),
-    (86400, "%a %d"),
-    (2 * 86400, "%b %d"),
-    (5 * 86400, "%b %d"),
-    (7 * 86400, "%b %d"),
+    (3600, "time"),
+    (3 * 3600, "time"),
+    (6 * 3600, "time"),
+    (86400, "weekday"),
+    (2 * 86400, "date"),
+    (5 * 86400, "date"),
+    (7 * 86400, "date"),
 )
 
 
+def _tick_format(kind: str) -> str:
+    """The Django date format (``django.utils.dateformat``) of a kind of tick label, in the active language."""
+    if kind == "weekday":
+        # Translators: Django date format of a day on the report chart's time axis ("Thu 26"):
+        # D = weekday abbreviation, d = day of the month with a leading zero, j = without.
+        return gettext("D d")
+    if kind == "date":
+        # Translators: Django date format of a date on the report chart's time axis ("Nov 20"):
+        # M = month abbreviation, n = month number, d = day with a leading zero, j = without.
+        return gettext("M d")
+    if kind == "daytime":
+        # Translators: Django date format of a day and time on the report chart's time axis ("26 14:00").
+        return gettext("d H:i")
+    return "H:i"
+
+
 def _time_ticks(start: float, end: float) -> tuple[list[float], str]:
-    """Tick instants (UTC) and their strftime format for a window."""
+    """Tick instants (UTC) and the kind of their label for a window."""
     span = end - start
-    every, fmt = next(((e, f) for e, f in _TICKS if span / e <= 9), _TICKS[-1])
+    every, kind = next(((e, k) for e, k in _TICKS if span / e <= 9), _TICKS[-1])
     first = math.ceil(start / every) * every
     ticks = [first + i * every for i in range(int((end - first) // every) + 1)]
     if span > 2 * 86400 and every < 86400:
-        fmt = "%d %H:%M"
-    return ticks, fmt
+        kind = "daytime"
+    return ticks, kind
 
 
 def power_chart_png(
@@ -78,12 +107,16 @@ def power_chart_png(
     *,
     width_mm: float = 180,
     height_mm: float = 70,
+    face: ReportFont | None = None,
 ) -> bytes:
-    """Stacked power (kW) of each named series over ``timestamps``; PNG bytes."""
+    """Stacked power (kW) of each named series over ``timestamps``; PNG bytes.
+
+    ``face``: the font for a language the built-in (Latin) one cannot write; None = Vera.
+    """
     width, height = int(width_mm * PX_PER_MM), int(height_mm * PX_PER_MM)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image, "RGBA")
-    small, label = _font(9), _font(10, bold=True)
+    small, label = _font(9, face=face), _font(10, bold=True, face=face)
     left, right, top, bottom = 62 * SCALE, 24 * SCALE, 30 * SCALE, 26 * SCALE
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -118,11 +151,12 @@ def power_chart_png(
         draw.text((left - 8 * SCALE, py(y)), text, font=small, fill=MUTED, anchor="rm")
         y += tick
     draw.text((4 * SCALE, top - 16 * SCALE), "kW", font=label, fill=MUTED, anchor="lm")
-    ticks, fmt = _time_ticks(x0, x1)
+    ticks, kind = _time_ticks(x0, x1)
+    fmt = _tick_format(kind)
     for t in ticks:
         draw.line([(px(t), top + plot_h), (px(t), top + plot_h + 4 * SCALE)], fill=AXIS, width=SCALE)
         stamp = datetime.fromtimestamp(t, tz=timestamps[0].tzinfo)
-        draw.text((px(t), top + plot_h + 7 * SCALE), stamp.strftime(fmt), font=small, fill=MUTED, anchor="ma")
+        draw.text((px(t), top + plot_h + 7 * SCALE), dateformat.format(stamp, fmt), font=small, fill=MUTED, anchor="ma")
 
     # Stacked areas, drawn per run of known values (a gap stays a gap).
     below: list[float | None] = [0.0] * len(xs)
@@ -158,9 +192,8 @@ def power_chart_png(
         draw.rectangle([x, top - 16 * SCALE - sq / 2, x + sq, top - 16 * SCALE + sq / 2], fill=_rgba(color, 180))
         x -= 14 * SCALE
     if not any(v is not None for level in stacks for v in level):
-        draw.text(
-            (left + plot_w / 2, top + plot_h / 2), "No power data in this window", font=label, fill=MUTED, anchor="mm"
-        )
+        empty = gettext("No power data in this window")
+        draw.text((left + plot_w / 2, top + plot_h / 2), empty, font=label, fill=MUTED, anchor="mm")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext
+
 from clusters.prometheus.fanout import ClusterResult, fan_out
 from clusters.prometheus.threads import beside
 from exports.report.period import Window
@@ -77,22 +79,36 @@ class Report:
 
     @property
     def notes(self) -> list[str]:
-        """Plain statements of what the figures do not cover (printed in both formats)."""
+        """Plain statements of what the figures do not cover (printed in both formats, in the active language)."""
         out = []
         for o in self.outcomes:
             if o["status"] != "ok":
-                out.append(f"{o['name']} did not answer ({o['error']}); it is missing from every figure.")
+                out.append(
+                    gettext("%(cluster)s did not answer (%(error)s); it is missing from every figure.")
+                    % {"cluster": o["name"], "error": o["error"]}
+                )
         for c in self.incomplete:
             if c.first is None:
                 out.append(
-                    f"{c.cluster} has no power data in this window (outside its Prometheus retention "
-                    "or not yet monitored); its figures are empty, not zero."
+                    gettext(
+                        "%(cluster)s has no power data in this window (outside its Prometheus retention "
+                        "or not yet monitored); its figures are empty, not zero."
+                    )
+                    % {"cluster": c.cluster}
                 )
             else:
                 out.append(
-                    f"{c.cluster} has data only from {c.first:%Y-%m-%d %H:%M} to {c.last:%Y-%m-%d %H:%M} UTC "
-                    f"({c.covered_hours:.1f} of {self.window.seconds / 3600:.1f} h): the window reaches beyond "
-                    "its Prometheus history, and its figures cover only that part."
+                    gettext(
+                        "%(cluster)s has data only from %(first)s to %(last)s UTC (%(covered)s of %(hours)s h): "
+                        "the window reaches beyond its Prometheus history, and its figures cover only that part."
+                    )
+                    % {
+                        "cluster": c.cluster,
+                        "first": f"{c.first:%Y-%m-%d %H:%M}",
+                        "last": f"{c.last:%Y-%m-%d %H:%M}",
+                        "covered": f"{c.covered_hours:.1f}",
+                        "hours": f"{self.window.seconds / 3600:.1f}",
+                    }
                 )
         return out
 
@@ -129,7 +145,8 @@ def _pue_summary(by_cluster: list[dict]) -> str:
     if not distinct:
         return "unavailable"
     parts = [f"{name} {source}" for name, source in sorted(sources.items())]
-    return "mixed: " + ", ".join(parts)
+    # Translators: %(sources)s lists each cluster with its PUE source, e.g. "seoul-a measured, busan-b configured".
+    return gettext("mixed: %(sources)s") % {"sources": ", ".join(parts)}
 
 
 def _by_cluster(energy_rows: list[dict], eff_rows: list[dict]) -> list[dict]:

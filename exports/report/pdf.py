@@ -1,7 +1,9 @@
 """The report as an A4 PDF: a Django template (templates/exports/report_pdf.html) through xhtml2pdf.
 
 The view-model here turns the :class:`Report` numbers into printed strings ("—"
-for a missing number, never 0); the template only lays them out.
+for a missing number, never 0); the template only lays them out. Words are in the
+active language (the request's); a Korean report embeds a Hangul font
+(:mod:`exports.report.fonts`), an English one keeps the built-in Helvetica.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import base64
 import io
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext, ngettext
 
 from exports.report.chart import power_chart_png
 from exports.report.data import Report
+from exports.report.fonts import ReportFont, report_font
 from kcloud.templatetags.display import DASH, num
-
-TIMES = "\u00d7"  # the multiplication sign, in Helvetica's WinAnsi set
 
 
 class PdfError(RuntimeError):
@@ -66,45 +68,54 @@ def _kpis(report: Report, e: int) -> list[dict]:
     cost_value, cost_unit = _cost_text(k)
     waste_note = []
     if k["idle_waste_share_percent"] is not None:
-        waste_note.append(f"{num(k['idle_waste_share_percent'], 1)} % of IT energy")
+        waste_note.append(gettext("%(share)s %% of IT energy") % {"share": num(k["idle_waste_share_percent"], 1)})
     if k["idle_waste_cost"] is not None:
         waste_note.append(_money(k["idle_waste_cost"], k["idle_waste_currency"]))
     pue_note = k["pue_source"]
+    mean = gettext("mean over the period")
     return [
         {
-            "label": "IT energy",
+            "label": gettext("IT energy"),
             "value": num(k["it_energy_kwh"], e),
             "unit": "kWh" if k["it_energy_kwh"] is not None else "",
             "note": "CPU + DRAM + GPU + NPU",
         },
         {
-            "label": "Facility energy",
+            "label": gettext("Facility energy"),
             "value": num(k["facility_energy_kwh"], e),
             "unit": "kWh" if k["facility_energy_kwh"] is not None else "",
-            "note": f"IT energy {TIMES} PUE" if k["facility_energy_kwh"] is not None else "a cluster has no PUE",
+            # The multiplication sign is in Helvetica's WinAnsi set and in the Hangul font.
+            "note": gettext("IT energy × PUE")  # noqa: RUF001
+            if k["facility_energy_kwh"] is not None
+            else gettext("a cluster has no PUE"),
         },
         {"label": "PUE", "value": num(k["pue"], 2), "unit": "", "note": pue_note},
         {
-            "label": "Carbon",
+            "label": gettext("Carbon"),
             "value": num(_kg(k["carbon_grams"]), e),
             "unit": "kg CO2e" if k["carbon_grams"] is not None else "",
-            "note": f"facility kWh {TIMES} carbon intensity",
+            "note": gettext("facility kWh × carbon intensity"),  # noqa: RUF001
         },
-        {"label": "Cost", "value": cost_value, "unit": cost_unit, "note": f"facility kWh {TIMES} electricity price"},
         {
-            "label": "GPU utilisation",
+            "label": gettext("Cost"),
+            "value": cost_value,
+            "unit": cost_unit,
+            "note": gettext("facility kWh × electricity price"),  # noqa: RUF001
+        },
+        {
+            "label": gettext("GPU utilisation"),
             "value": num(k["gpu_utilization_percent"], 1),
             "unit": "%" if k["gpu_utilization_percent"] is not None else "",
-            "note": "mean over the period",
+            "note": mean,
         },
         {
-            "label": "NPU utilisation",
+            "label": gettext("NPU utilisation"),
             "value": num(k["npu_utilization_percent"], 1),
             "unit": "%" if k["npu_utilization_percent"] is not None else "",
-            "note": "mean over the period",
+            "note": mean,
         },
         {
-            "label": "Idle accelerator waste",
+            "label": gettext("Idle accelerator waste"),
             "value": num(k["idle_waste_kwh"], e),
             "unit": "kWh" if k["idle_waste_kwh"] is not None else "",
             "note": " · ".join(waste_note),
@@ -124,23 +135,55 @@ def _energy_cells(row: dict, e: int) -> dict:
     }
 
 
+def _count_text(count: int, unit: str) -> str:
+    """``"5 minutes"``, ``"1 day"``: a count of days, hours or minutes in the active language."""
+    if unit == "day":
+        return ngettext("%(count)s day", "%(count)s days", count) % {"count": count}
+    if unit == "hour":
+        return ngettext("%(count)s hour", "%(count)s hours", count) % {"count": count}
+    return ngettext("%(count)s minute", "%(count)s minutes", count) % {"count": count}
+
+
+def _unit_text(unit: str) -> str:
+    """One day, hour or minute, as in "Mean power per hour"."""
+    if unit == "day":
+        # Translators: one step of the report chart, in "Mean power per %(step)s".
+        return gettext("day")
+    if unit == "hour":
+        # Translators: one step of the report chart, in "Mean power per %(step)s".
+        return gettext("hour")
+    # Translators: one step of the report chart, in "Mean power per %(step)s".
+    return gettext("minute")
+
+
 def _step_text(seconds: int) -> str:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % size == 0:
             count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}" if count != 1 else unit
+            return _count_text(count, unit) if count != 1 else _unit_text(unit)
     return f"{seconds} s"
 
 
 def _duration_text(seconds: int) -> str:
     if seconds % 86400 == 0:
-        days = seconds // 86400
-        return f"{days} day{'' if days == 1 else 's'}"
+        return _count_text(seconds // 86400, "day")
     return f"{seconds / 3600:.1f} h"
 
 
-def context(report: Report) -> dict:
-    """What ``exports/report_pdf.html`` prints."""
+def _font_faces(font: ReportFont | None) -> list[dict]:
+    """The ``@font-face`` rules of the report's font: regular and bold; italics use them too (no italic face)."""
+    if font is None:
+        return []
+    return [
+        {"src": font.regular.as_posix(), "weight": "normal", "style": "normal"},
+        {"src": font.bold.as_posix(), "weight": "bold", "style": "normal"},
+        {"src": font.regular.as_posix(), "weight": "normal", "style": "italic"},
+        {"src": font.bold.as_posix(), "weight": "bold", "style": "italic"},
+    ]
+
+
+def context(report: Report, font: ReportFont | None = None) -> dict:
+    """What ``exports/report_pdf.html`` prints; ``font``: a TrueType font for a non-Latin language."""
     w, k = report.window, report.kpis
     e = energy_digits(k["it_energy_kwh"])
     total = _energy_cells({**k, "energy_kwh": k["it_energy_kwh"]}, e)
@@ -152,7 +195,9 @@ def context(report: Report) -> dict:
         pue=num(k["pue"], 2),
         cost=" ".join(part for part in _cost_text(k) if part),
     )
-    png = power_chart_png(report.series_timestamps, [(r["cluster"], r["power_watts"]) for r in report.series])
+    png = power_chart_png(
+        report.series_timestamps, [(r["cluster"], r["power_watts"]) for r in report.series], face=font
+    )
     cluster_money = money_digits([r["cost"] for r in report.by_cluster])
     waste_money = money_digits([r["idle_waste_cost"] for r in report.by_cluster])
     top_money = money_digits([r["cost"] for r in report.top_namespaces])
@@ -160,11 +205,16 @@ def context(report: Report) -> dict:
     return {
         "report": report,
         "title": w.label,
-        "period_text": (
-            f"{w.start:%Y-%m-%d %H:%M} to {w.end:%Y-%m-%d %H:%M} UTC ({_duration_text(w.seconds)}, end excluded)"
-        ),
-        "clusters_text": ", ".join(report.clusters) or "none visible",
-        "source_text": ("clusters " + ", ".join(answered)) if answered else "no answering cluster",
+        "font_family": font.family if font else None,
+        "font_faces": _font_faces(font),
+        "period_text": gettext("%(start)s to %(end)s UTC (%(duration)s, end excluded)")
+        % {
+            "start": f"{w.start:%Y-%m-%d %H:%M}",
+            "end": f"{w.end:%Y-%m-%d %H:%M}",
+            "duration": _duration_text(w.seconds),
+        },
+        "clusters_text": ", ".join(report.clusters) or gettext("none visible"),
+        "answered_text": ", ".join(answered),
         "generated_at": report.generated_at,
         "notes": report.notes,
         "kpis": _kpis(report, e),
@@ -210,13 +260,23 @@ def context(report: Report) -> dict:
     }
 
 
+def _resource_policy(font: ReportFont | None):
+    """What xhtml2pdf may read while rendering: nothing remote; locally, only the font's files."""
+    if font is None:
+        return None  # the report reads nothing (its chart is a data: URI): xhtml2pdf's default policy
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
+
+    return ResourceAccessPolicy(allow_remote=False, base_dir=None, extra_roots=font.directories)
+
+
 def render_pdf(report: Report) -> bytes:
-    """The report as PDF bytes."""
+    """The report as PDF bytes, in the active language."""
     from xhtml2pdf import pisa
 
-    html = render_to_string("exports/report_pdf.html", context(report))
+    font = report_font()
+    html = render_to_string("exports/report_pdf.html", context(report, font))
     out = io.BytesIO()
-    status = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    status = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=_resource_policy(font))
     if status.err:
         raise PdfError(f"xhtml2pdf reported {status.err} error(s) while rendering the report")
     return out.getvalue()

@@ -16,6 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from kcloud.api.errors import BadParameter
 from kcloud.api.params import parse_time, parse_time_range
 from kcloud.timeutil import isoformat, utcnow
@@ -23,7 +27,7 @@ from kcloud.timeutil import isoformat, utcnow
 PERIODS = ("daily", "weekly", "monthly", "custom")
 # increase() needs several 30 s samples; the energy API refuses shorter windows too.
 MIN_WINDOW_SECONDS = 300
-PERIOD_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly", "custom": "Custom"}
+PERIOD_LABELS = {"daily": _("Daily"), "weekly": _("Weekly"), "monthly": _("Monthly"), "custom": _("Custom")}
 
 
 @dataclass(frozen=True)
@@ -40,15 +44,18 @@ class Window:
 
     @property
     def label(self) -> str:
-        """``"Weekly report, 2026-W47"``-style heading of the window."""
+        """``"Weekly report, 2026-W47"``-style heading of the window, in the active language."""
         if self.period == "daily":
-            return f"Daily report, {self.start:%Y-%m-%d}"
+            return gettext("Daily report, %(date)s") % {"date": f"{self.start:%Y-%m-%d}"}
         if self.period == "weekly":
-            year, week, _ = self.start.isocalendar()
-            return f"Weekly report, {year}-W{week:02d}"
+            year, week, _weekday = self.start.isocalendar()
+            # Translators: %(week)s is the ISO week, e.g. 2026-W47.
+            return gettext("Weekly report, %(week)s") % {"week": f"{year}-W{week:02d}"}
         if self.period == "monthly":
-            return f"Monthly report, {self.start:%B %Y}"
-        return "Custom period report"
+            # The month in the language's own words: "December 2026", "2026년 12월".
+            month = formats.date_format(self.start, "YEAR_MONTH_FORMAT")
+            return gettext("Monthly report, %(month)s") % {"month": month}
+        return gettext("Custom period report")
 
 
 def _as_text(value: datetime | str | None) -> str | None:

@@ -5,13 +5,17 @@ Numbers stay numbers (units in the header and in the number format, e.g.
 its header frozen; the power series sheet carries a native Excel line chart.
 The report is small (a few hundred rows at most), so the normal, not the
 write-only, mode is used: it is the one that can freeze panes and size columns freely.
+Sheet names, labels and notes are in the active language; the data sheets' column
+headers are the API's field names, which stay English (like the CSV exports').
 """
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -25,6 +29,8 @@ TITLE_FONT = Font(bold=True, size=14, color="0D1B2A")
 NOTE_FONT = Font(italic=True, color="9A6700")
 KWH, KG, PCT, PUE, WATTS = '#,##0.000 "kWh"', '#,##0.000 "kg CO2e"', '0.0 "%"', "0.00", '#,##0.0 "W"'
 TIME = "yyyy-mm-dd hh:mm"
+# Excel refuses these in a sheet name, and names longer than 31 characters.
+_SHEET_NAME_BAD = re.compile(r"[\\*?:/\[\]]")
 
 
 def _naive(moment: datetime) -> datetime:
@@ -38,6 +44,12 @@ def _money_format(currency: str | None) -> str:
 
 def _kg(grams: float | None) -> float | None:
     return None if grams is None else grams / 1000.0
+
+
+def _sheet_name(text: str, fallback: str) -> str:
+    """A translated sheet name Excel accepts (never an error for a translation's punctuation)."""
+    name = _SHEET_NAME_BAD.sub(" ", text).strip().strip("'")[:31].strip()
+    return name or fallback
 
 
 def _header(ws, row: int, names: list[str]) -> None:
@@ -54,15 +66,20 @@ def _widths(ws, widths: list[int]) -> None:
 
 def _summary(ws, report: Report) -> None:
     k, w = report.kpis, report.window
-    ws.title = "Summary"
+    ws.title = _sheet_name(gettext("Summary"), "Summary")
     ws["A1"] = f"KCloud Monitor: {w.label}"
     ws["A1"].font = TITLE_FONT
+    if report.partial:
+        partial = gettext("yes: %(clusters)s did not answer") % {"clusters": ", ".join(report.missing)}
+    else:
+        # Translators: the answer to "Partial" in the report's summary: every cluster answered.
+        partial = gettext("no")
     meta = [
-        ("Period start (UTC)", _naive(w.start), TIME),
-        ("Period end (UTC, excluded)", _naive(w.end), TIME),
-        ("Clusters", ", ".join(report.clusters), None),
-        ("Generated (UTC)", _naive(report.generated_at), TIME),
-        ("Partial", "yes: " + ", ".join(report.missing) + " did not answer" if report.partial else "no", None),
+        (gettext("Period start (UTC)"), _naive(w.start), TIME),
+        (gettext("Period end (UTC, excluded)"), _naive(w.end), TIME),
+        (gettext("Clusters"), ", ".join(report.clusters), None),
+        (gettext("Generated (UTC)"), _naive(report.generated_at), TIME),
+        (gettext("Partial"), partial, None),
     ]
     row = 3
     for label, value, fmt in meta:
@@ -72,27 +89,40 @@ def _summary(ws, report: Report) -> None:
             cell.number_format = fmt
         row += 1
     row += 1
-    _header(ws, row, ["Key figure", "Value", "Source / note"])
+    _header(ws, row, [gettext("Key figure"), gettext("Value"), gettext("Source / note")])
     header_row = row
     currency = k["currency"]
+    if k["cost"] is not None or len(k["cost_by_currency"]) < 2:
+        cost_note = gettext("facility kWh x electricity price")
+    else:
+        costs = ", ".join(f"{v:,.2f} {c}" for c, v in k["cost_by_currency"])
+        cost_note = gettext("currencies differ: %(costs)s") % {"costs": costs}
     kpis = [
-        ("IT energy", k["it_energy_kwh"], KWH, "CPU + DRAM + GPU + NPU"),
-        ("Facility energy", k["facility_energy_kwh"], KWH, "IT energy x PUE"),
+        (gettext("IT energy"), k["it_energy_kwh"], KWH, "CPU + DRAM + GPU + NPU"),
+        (gettext("Facility energy"), k["facility_energy_kwh"], KWH, gettext("IT energy x PUE")),
         ("PUE", k["pue"], PUE, k["pue_source"]),
-        ("Carbon", _kg(k["carbon_grams"]), KG, "facility kWh x carbon intensity"),
+        (gettext("Carbon"), _kg(k["carbon_grams"]), KG, gettext("facility kWh x carbon intensity")),
+        (gettext("Cost"), k["cost"], _money_format(currency), cost_note),
         (
-            "Cost",
-            k["cost"],
-            _money_format(currency),
-            "facility kWh x electricity price"
-            if k["cost"] is not None or len(k["cost_by_currency"]) < 2
-            else "currencies differ: " + ", ".join(f"{v:,.2f} {c}" for c, v in k["cost_by_currency"]),
+            gettext("GPU utilisation"),
+            k["gpu_utilization_percent"],
+            PCT,
+            gettext("mean over the period and the GPUs"),
         ),
-        ("GPU utilisation", k["gpu_utilization_percent"], PCT, "mean over the period and the GPUs"),
-        ("NPU utilisation", k["npu_utilization_percent"], PCT, "mean over the period and the NPUs"),
-        ("Idle accelerator waste", k["idle_waste_kwh"], KWH, "GPU/NPU energy below 1 % utilisation"),
-        ("Idle waste share of IT energy", k["idle_waste_share_percent"], PCT, ""),
-        ("Idle waste cost", k["idle_waste_cost"], _money_format(k["idle_waste_currency"]), ""),
+        (
+            gettext("NPU utilisation"),
+            k["npu_utilization_percent"],
+            PCT,
+            gettext("mean over the period and the NPUs"),
+        ),
+        (
+            gettext("Idle accelerator waste"),
+            k["idle_waste_kwh"],
+            KWH,
+            gettext("GPU/NPU energy below 1 %% utilisation") % {},
+        ),
+        (gettext("Idle waste share of IT energy"), k["idle_waste_share_percent"], PCT, ""),
+        (gettext("Idle waste cost"), k["idle_waste_cost"], _money_format(k["idle_waste_currency"]), ""),
     ]
     for label, value, fmt, note in kpis:
         row += 1
@@ -165,7 +195,8 @@ def _series(ws, report: Report) -> None:
     if n < 2:
         return
     chart = LineChart()
-    chart.title = f"IT power per cluster (W), every {report.series_step_seconds // 60 or 1} min"
+    minutes = report.series_step_seconds // 60 or 1
+    chart.title = gettext("IT power per cluster (W), every %(minutes)s min") % {"minutes": minutes}
     chart.y_axis.title = "W"
     chart.x_axis.title = "UTC"
     chart.x_axis.number_format = "mm-dd hh:mm"
@@ -183,9 +214,9 @@ def render_xlsx(report: Report) -> bytes:
     """The report as XLSX bytes."""
     wb = Workbook()
     _summary(wb.active, report)
-    _by_cluster(wb.create_sheet("By cluster"), report)
-    _namespaces(wb.create_sheet("Top namespaces"), report)
-    _series(wb.create_sheet("Power series"), report)
+    _by_cluster(wb.create_sheet(_sheet_name(gettext("By cluster"), "By cluster")), report)
+    _namespaces(wb.create_sheet(_sheet_name(gettext("Top namespaces"), "Top namespaces")), report)
+    _series(wb.create_sheet(_sheet_name(gettext("Power series"), "Power series")), report)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -34,6 +34,20 @@ def writer_for(fmt: str) -> Callable[[Dataset], Iterator[bytes]]:
     raise ValueError(f"no writer for {fmt!r}")  # formats are validated before: this is a bug
 
 
-def render(dataset: Dataset, fmt: str) -> Iterator[bytes]:
-    """The file's bytes, chunk by chunk."""
-    return writer_for(fmt)(dataset)
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def render(dataset: Dataset, fmt: str, *, bom: bool = False) -> Iterator[bytes]:
+    """The file's bytes, chunk by chunk; ``bom``: a CSV starts with the UTF-8 byte-order mark.
+
+    Excel opens a CSV without one in the system's legacy code page, which garbles Korean
+    names; other formats carry their encoding and ignore ``bom``.
+    """
+    chunks = writer_for(fmt)(dataset)
+    return prepend(UTF8_BOM, chunks) if bom and fmt == "csv" else chunks
+
+
+def prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``first``, then ``chunks``; a generator, so closing it closes the writer too."""
+    yield first
+    yield from chunks

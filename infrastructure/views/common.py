@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from infrastructure.services.snapshot import NodePower
 from kcloud.api.errors import ApiError, BadParameter
@@ -15,13 +16,43 @@ PAGE_SIZE = 50
 
 # (css key, legend label) of the power composition bar, bottom to top of the stack.
 POWER_PARTS = (
-    ("cpu", "CPU (active)"),
-    ("dram", "DRAM (active)"),
+    ("cpu", _("CPU (active)")),
+    ("dram", _("DRAM (active)")),
     ("gpu", "GPU"),
     ("npu", "NPU"),
-    ("other", "Other (wall - parts)"),
-    ("idle", "Idle (CPU + DRAM)"),
+    ("other", _("Other (wall - parts)")),
+    ("idle", _("Idle (CPU + DRAM)")),
 )
+
+# The words shown for status values (the value itself stays in CSS classes, data-* and the filter's GET).
+NODE_STATUS_LABELS = {"ready": _("ready"), "not_ready": _("notready"), "unknown": _("unknown")}
+PHASE_LABELS = {
+    "Pending": _("Pending"),
+    "Running": _("Running"),
+    "Succeeded": _("Succeeded"),
+    "Failed": _("Failed"),
+    "Unknown": _("Unknown"),
+}
+DEVICE_STATUS_LABELS = {"active": _("active"), "idle": _("idle"), "unavailable": _("unavailable")}
+SENSOR_STATE_LABELS = {"ok": _("ok"), "warning": _("warning"), "critical": _("critical"), "unknown": _("unknown")}
+SENSOR_TYPE_LABELS = {
+    "temperature": _("temperature"),
+    "fan": _("fan"),
+    "voltage": _("voltage"),
+    "current": _("current"),
+    "power": _("power"),
+    "other": _("other"),
+}
+
+
+def label_of(labels: dict, value: str | None):
+    """The word shown for ``value`` (a value without one is shown as it is)."""
+    return labels.get(value, value) if value is not None else value
+
+
+def choices(values: Sequence[str], labels: dict) -> list[tuple[str, Any]]:
+    """(value, shown word) of a filter's options."""
+    return [(v, label_of(labels, v)) for v in values]
 
 
 def _minus(total: float | None, part: float | None) -> float | None:
@@ -63,14 +94,18 @@ def largest_power(nodes: Sequence[Any]) -> float | None:
 
 
 def unavailable(
-    request: HttpRequest, exc: ApiError, *, kind: str, name: str, back_url: str, back_label: str
+    request: HttpRequest, exc: ApiError, *, kind: str, tab: str, name: str, back_url: str, back_label: str
 ) -> HttpResponse:
-    """The page saying why an item cannot be shown: 404 unknown or malformed, 400 ambiguous, 503 cluster down."""
+    """The page saying why an item cannot be shown: 404 unknown or malformed, 400 ambiguous, 503 cluster down.
+
+    ``kind`` is the word shown ("Node", translated), ``tab`` the sub-navigation tab to mark ("nodes").
+    """
     status = 404 if isinstance(exc, BadParameter) else exc.status_code
     details = getattr(exc, "details", None) or {}
     clusters = details.get("clusters") if isinstance(details, dict) and status == 400 else None
     context = {
         "kind": kind,
+        "tab": tab,
         "name": name,
         "error": str(exc.detail),
         "status_code": status,
@@ -81,4 +116,16 @@ def unavailable(
     return render(request, "infrastructure/unavailable.html", context, status=status)
 
 
-__all__ = ["PAGE_SIZE", "POWER_PARTS", "power_bar", "unavailable"]
+__all__ = [
+    "DEVICE_STATUS_LABELS",
+    "NODE_STATUS_LABELS",
+    "PAGE_SIZE",
+    "PHASE_LABELS",
+    "POWER_PARTS",
+    "SENSOR_STATE_LABELS",
+    "SENSOR_TYPE_LABELS",
+    "choices",
+    "label_of",
+    "power_bar",
+    "unavailable",
+]

@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.lookup import lookup, resolve_one
 from clusters.prometheus.cache import evaluation_time
@@ -20,7 +22,20 @@ from hardware.presentation import sensor_rows
 from infrastructure.services import common, nodes
 from infrastructure.services.snapshot import NODE_STATUSES as STATUSES
 from infrastructure.services.snapshot import Node, Pod
-from infrastructure.views.common import PAGE_SIZE, POWER_PARTS, largest_power, power_bar, unavailable
+from infrastructure.views.common import (
+    DEVICE_STATUS_LABELS,
+    NODE_STATUS_LABELS,
+    PAGE_SIZE,
+    PHASE_LABELS,
+    POWER_PARTS,
+    SENSOR_STATE_LABELS,
+    SENSOR_TYPE_LABELS,
+    choices,
+    label_of,
+    largest_power,
+    power_bar,
+    unavailable,
+)
 from kcloud.api.errors import ApiError
 from kcloud.api.params import choose_step, order_rows, parse_bool, parse_choice, parse_k8s_name, parse_ordering
 from kcloud.timeutil import from_unix
@@ -28,20 +43,20 @@ from kcloud.web import Column, first, headers, values
 
 DAY_SECONDS = 24 * 3600
 NODE_COLUMNS = (
-    Column("Node", "name"),
-    Column("Cluster", "cluster"),
-    Column("Status", "status"),
-    Column("Roles"),
+    Column(_("Node"), "name"),
+    Column(_("Cluster"), "cluster"),
+    Column(_("Status"), "status"),
+    Column(_("Roles")),
     Column("GPUs", "gpu_count", True),
     Column("NPUs", "npu_count", True),
-    Column("Pods", "pod_count", True),
-    Column("Power (W)", "power_watts", True),
-    Column("Composition"),
+    Column(_("Pods"), "pod_count", True),
+    Column(_("Power (W)"), "power_watts", True),
+    Column(_("Composition")),
     Column("CPU (W)", "cpu_power_watts", True),
     Column("DRAM (W)", "dram_power_watts", True),
     Column("GPU (W)", "gpu_power_watts", True),
     Column("NPU (W)", "npu_power_watts", True),
-    Column("Wall, DCMI (W)", "measured_power_watts", True),
+    Column(_("Wall, DCMI (W)"), "measured_power_watts", True),
 )
 
 
@@ -67,7 +82,12 @@ def _filters(request: HttpRequest) -> nodes.NodeFilters:
 
 def _row(n: Node, scale: float | None) -> dict:
     """The node (the template formats its values) with its page and its composition bar."""
-    return {"n": n, "url": node_url(n.name, n.cluster), "bar": power_bar(n.power, scale)}
+    return {
+        "n": n,
+        "url": node_url(n.name, n.cluster),
+        "bar": power_bar(n.power, scale),
+        "status": label_of(NODE_STATUS_LABELS, n.status),
+    }
 
 
 @login_required
@@ -77,7 +97,7 @@ def node_list(request: HttpRequest) -> HttpResponse:
     context: dict = {
         "tab": "nodes",
         "all_clusters": [c.name for c in principal.visible_clusters()],
-        "statuses": STATUSES,
+        "statuses": choices(STATUSES, NODE_STATUS_LABELS),
         "selected": {k: values(request, k) for k in ("cluster", "status", "role", "has_gpu", "has_npu")},
         "legend": POWER_PARTS,
         "rows": [],
@@ -126,7 +146,7 @@ def _parts_table(n: Node) -> list[dict]:
     p = n.power
     return [
         {
-            "label": "CPU package",
+            "label": gettext("CPU package"),
             "key": "cpu",
             "now": p.cpu_power_watts,
             "idle": p.cpu_idle_watts,
@@ -142,7 +162,7 @@ def _parts_table(n: Node) -> list[dict]:
         },
         {"label": "GPU", "key": "gpu", "now": p.gpu_power_watts},
         {"label": "NPU", "key": "npu", "now": p.npu_power_watts},
-        {"label": "Other (wall - parts)", "key": "other", "now": p.other_watts},
+        {"label": gettext("Other (wall - parts)"), "key": "other", "now": p.other_watts},
     ]
 
 
@@ -157,6 +177,7 @@ def _devices(n: Node) -> list[dict]:
                 "label": f"#{g.index}" if g.index is not None else g.uuid[:12],
                 "model": g.model_name,
                 "status": g.status,
+                "status_label": label_of(DEVICE_STATUS_LABELS, g.status),
                 "power": g.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in g.allocations}),
             }
@@ -171,6 +192,7 @@ def _devices(n: Node) -> list[dict]:
                 "vendor": x.vendor,
                 "model": x.model,
                 "status": x.status,
+                "status_label": label_of(DEVICE_STATUS_LABELS, x.status),
                 "power": x.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in x.allocations}),
             }
@@ -182,6 +204,7 @@ def pod_row(p: Pod) -> dict:
     """A pod (the template formats its values) with the links the node and pod pages print."""
     return {
         "p": p,
+        "phase": label_of(PHASE_LABELS, p.phase),
         "url": pod_url(p.namespace, p.name, p.cluster),
         "node_url": node_url(p.node, p.cluster) if p.node else None,
         "gpus": [(u, reverse("accelerators-gpu", args=[u])) for u in p.gpus],
@@ -216,7 +239,9 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
         found = lookup(common.snapshots(clusters, at), lambda snap: snap.nodes.get(name))
         result, node = resolve_one(found.found, found.failed, what="node", name=name)
     except ApiError as exc:
-        return unavailable(request, exc, kind="Node", name=name, back_url=back, back_label="All nodes")
+        return unavailable(
+            request, exc, kind=gettext("Node"), tab="nodes", name=name, back_url=back, back_label=gettext("All nodes")
+        )
     cluster, snap = result.cluster, result.value
     window, window_error = _window(cluster, node, at)
     ipmi, ipmi_error = _ipmi(cluster, name, at)
@@ -226,8 +251,11 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "tab": "nodes",
         "n": node,
+        "status": label_of(NODE_STATUS_LABELS, node.status),
         "cluster": cluster.name,
-        "power_sub": "DCMI wall meter" if p.measured_power_watts is not None else "sum of CPU, DRAM, GPU, NPU",
+        "power_sub": gettext("DCMI wall meter")
+        if p.measured_power_watts is not None
+        else gettext("sum of CPU, DRAM, GPU, NPU"),
         "accel_watts": _add(p.gpu_power_watts, p.npu_power_watts),
         "accel_sub": f"{node.gpu_count} GPU · {node.npu_count} NPU",
         "bar": power_bar(p, None),
@@ -241,10 +269,22 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
         "pods": pods,
         "ipmi": ipmi,
         "ipmi_error": ipmi_error,
-        "sensor_halves": _halves(sensor_rows(ipmi.sensors) if ipmi else []),
+        "sensor_halves": _halves(_sensor_rows(ipmi) if ipmi else []),
         "evaluated_at": from_unix(at),
     }
     return render(request, "infrastructure/node_detail.html", context)
+
+
+def _sensor_rows(ipmi: hardware.NodeIpmi) -> list[dict]:
+    """The node's sensor rows with the words shown for their state and type."""
+    return [
+        {
+            **row,
+            "state_label": label_of(SENSOR_STATE_LABELS, row["state"]),
+            "type_label": label_of(SENSOR_TYPE_LABELS, row["type"]),
+        }
+        for row in sensor_rows(ipmi.sensors)
+    ]
 
 
 def _halves(rows: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -261,5 +301,5 @@ def _window_parts(w: nodes.WindowStats | None) -> list[tuple[str, float | None]]
     """(label, kWh) of each part over the window."""
     if w is None:
         return []
-    parts = (("cpu", "CPU"), ("dram", "DRAM"), ("gpu", "GPU"), ("npu", "NPU"), ("measured", "Wall"))
+    parts = (("cpu", "CPU"), ("dram", "DRAM"), ("gpu", "GPU"), ("npu", "NPU"), ("measured", gettext("Wall")))
     return [(label, w.parts_energy_kwh.get(key)) for key, label in parts]

@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.lookup import lookup, resolve_one
 from clusters.prometheus.cache import evaluation_time
@@ -15,7 +17,7 @@ from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from infrastructure.services import common, pods
 from infrastructure.services.snapshot import PHASES
-from infrastructure.views.common import PAGE_SIZE, unavailable
+from infrastructure.views.common import DEVICE_STATUS_LABELS, PAGE_SIZE, PHASE_LABELS, choices, label_of, unavailable
 from infrastructure.views.nodes import node_url, pod_row
 from kcloud.api.errors import ApiError
 from kcloud.api.params import order_rows, parse_choice, parse_float, parse_k8s_name, parse_k8s_names, parse_ordering
@@ -24,19 +26,19 @@ from kcloud.web import Column, first, headers, values
 
 DEFAULT_ORDERING = "-power_watts"  # the list answers "who draws the most" first
 POD_COLUMNS = (
-    Column("Pod", "name"),
-    Column("Namespace", "namespace"),
-    Column("Cluster", "cluster"),
-    Column("Node", "node"),
-    Column("Phase", "phase"),
-    Column("Power (W)", "power_watts", True),
+    Column(_("Pod"), "name"),
+    Column(_("Namespace"), "namespace"),
+    Column(_("Cluster"), "cluster"),
+    Column(_("Node"), "node"),
+    Column(_("Phase"), "phase"),
+    Column(_("Power (W)"), "power_watts", True),
     Column("CPU (W)", "cpu_power_watts", True),
     Column("DRAM (W)", "dram_power_watts", True),
     Column("GPU (W)", "gpu_power_watts", True),
     Column("NPU (W)", "npu_power_watts", True),
-    Column("CPU (cores)", "cpu_usage_cores", True),
-    Column("Mem (MiB)", "memory_working_set_mb", True),
-    Column("Devices"),
+    Column(_("CPU (cores)"), "cpu_usage_cores", True),
+    Column(_("Mem (MiB)"), "memory_working_set_mb", True),
+    Column(_("Devices")),
 )
 WINDOWS = ((3600, "1 h"), (24 * 3600, "24 h"))
 
@@ -63,7 +65,7 @@ def pod_list(request: HttpRequest) -> HttpResponse:
     context: dict = {
         "tab": "pods",
         "all_clusters": [c.name for c in principal.visible_clusters()],
-        "phases": PHASES,
+        "phases": choices(PHASES, PHASE_LABELS),
         "selected": {k: values(request, k) for k in ("cluster", "namespace", "node", "phase", "min_power_watts")},
         "rows": [],
         "namespaces": [],
@@ -157,7 +159,9 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
         result, pod = resolve_one(found.found, found.failed, what="pod", name=f"{namespace}/{name}")
     except ApiError as exc:
         label = f"{namespace}/{name}"
-        return unavailable(request, exc, kind="Pod", name=label, back_url=back, back_label="All pods")
+        return unavailable(
+            request, exc, kind=gettext("Pod"), tab="pods", name=label, back_url=back, back_label=gettext("All pods")
+        )
     cluster, cs = result.cluster, result.value
     containers = [c for key, c in sorted(cs.containers.items()) if key[:2] == (namespace, name)]
     devices = [
@@ -174,6 +178,7 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
     context = {
         "tab": "pods",
         "p": pod,
+        "phase": label_of(PHASE_LABELS, pod.phase),
         "cluster": cluster.name,
         "node_url": node_url(pod.node, cluster.name) if pod.node else None,
         "containers": containers,
@@ -184,6 +189,7 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
                 "url": x["url"],
                 "label": getattr(x["d"], "device", None) or x["id"][:13],
                 "status": x["d"].status,
+                "status_label": label_of(DEVICE_STATUS_LABELS, x["d"].status),
                 "power": x["d"].power_watts,
                 "share": shares.get(x["id"], 0.0) * 100,
                 "attributed": None if x["d"].power_watts is None else x["d"].power_watts * shares.get(x["id"], 0.0),

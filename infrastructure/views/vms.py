@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
@@ -20,15 +21,15 @@ from kcloud.web import Column, first, headers, values
 
 VM_COLUMNS = (
     Column("VM", "name"),
-    Column("Cluster", "cluster"),
-    Column("Host node", "host"),
-    Column("State", "state"),
-    Column("Project"),
-    Column("Flavor"),
-    Column("vCPUs", "vcpus", True),
-    Column("Memory (GiB)", "memory_mb", True),
-    Column("CPU use (cores)", "cpu_usage_cores", True),
-    Column("Power (W)", "power_watts", True),
+    Column(_("Cluster"), "cluster"),
+    Column(_("Host node"), "host"),
+    Column(_("State"), "state"),
+    Column(_("Project")),
+    Column(_("Flavor")),
+    Column(_("vCPUs"), "vcpus", True),
+    Column(_("Memory (GiB)"), "memory_mb", True),
+    Column(_("CPU use (cores)"), "cpu_usage_cores", True),
+    Column(_("Power (W)"), "power_watts", True),
 )
 STATE_BADGES = {"active": "running", "running": "running", "shutoff": "idle", "shut_off": "idle", "paused": "pending"}
 

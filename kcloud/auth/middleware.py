@@ -26,6 +26,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
 from kcloud import audience
@@ -82,7 +83,7 @@ class StaffPagesMiddleware:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not (user.is_staff and user.is_active):
             logout(request)
-            messages.error(request, "The dashboards are for staff. Partners use API tokens.")
+            messages.error(request, _("The dashboards are for staff. Partners use API tokens."))
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         needed = getattr(view, REQUIRED, roles.READ)
         if not roles.can(user, needed):

@@ -42,6 +42,16 @@ def unit(text: str, name: str | None) -> str:
     return text if text == DASH or not name else f"{text} {name}"
 
 
+# Currencies without minor units in practice: prices and costs in won are whole numbers.
+WHOLE_CURRENCIES = frozenset({"KRW", "JPY"})
+
+
+@register.filter
+def money(amount: float | None, currency: str | None) -> str:
+    """An amount with its currency: ``1234.5|money:"KRW"`` → ``"1,235 KRW"``, ``3.4|money:"USD"`` → ``"3.40 USD"``."""
+    return unit(num(amount, 0 if (currency or "").upper() in WHOLE_CURRENCIES else 2), currency)
+
+
 @register.filter
 def amounts(items: Iterable[tuple[float | None, str | None, int]]) -> str:
     """Money in one or more currencies, ``(amount, currency, digits)`` each, joined with "+".

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clusters.scope import Principal
@@ -81,14 +82,20 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
     if action == "acknowledge":
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), request.user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
-        messages.success(request, f"Acknowledged: {alert.rule.name} — {alert.subject}.")
+        messages.success(
+            request, _("Acknowledged: %(rule)s — %(subject)s.") % {"rule": alert.rule.name, "subject": alert.subject}
+        )
     elif (
         action == "silence" and request.POST.get("hours", "").isdigit() and int(request.POST["hours"]) in SILENCE_HOURS
     ):
         hours = int(request.POST["hours"])
         alert.silenced_until = utcnow() + timedelta(hours=hours)
         alert.save(update_fields=["silenced_until", "updated_at"])
-        messages.success(request, f"Silenced for {hours} h: {alert.rule.name} — {alert.subject}.")
+        messages.success(
+            request,
+            _("Silenced for %(hours)s h: %(rule)s — %(subject)s.")
+            % {"hours": hours, "rule": alert.rule.name, "subject": alert.subject},
+        )
     else:
-        messages.error(request, "Unknown action.")
+        messages.error(request, _("Unknown action."))
     return redirect("monitoring-alerts")

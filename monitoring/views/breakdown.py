@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
@@ -21,29 +23,45 @@ from kcloud.web import values
 from monitoring.params import DEFAULT_WINDOW, MIN_WINDOW_SECONDS
 from monitoring.services import breakdown, power, timeseries
 from monitoring.services.answers import sites_of
-from monitoring.views.common import RESOURCE_LABELS
+from monitoring.views.common import RESOURCE_LABELS, RESOURCE_NAMES
 
 PAGE_SIZE = 50
 BY_LABELS = {
-    "cluster": "Cluster",
-    "node": "Node",
-    "namespace": "Namespace",
-    "pod": "Pod",
-    "resource_type": "Resource type",
-    "vendor": "Vendor",
-    "model": "Model",
+    "cluster": _("Cluster"),
+    "node": _("Node"),
+    "namespace": _("Namespace"),
+    "pod": _("Pod"),
+    "resource_type": _("Resource type"),
+    "vendor": _("Vendor"),
+    "model": _("Model"),
 }
-WINDOWS = (("15m", "15 minutes"), ("1h", "1 hour"), ("6h", "6 hours"), ("24h", "24 hours"), ("7d", "7 days"))
+WINDOWS = (
+    ("15m", _("15 minutes")),
+    ("1h", _("1 hour")),
+    ("6h", _("6 hours")),
+    ("24h", _("24 hours")),
+    ("7d", _("7 days")),
+)
+# kind: (the row's key, in English; its label and hint, as the page prints them)
 SPECIAL = {
-    "idle": ("Idle", "node power no pod is charged for: idle power, system processes, unallocated devices"),
-    "unattributed": ("Unattributed", "power the groups above do not cover (e.g. wall power beyond the parts)"),
+    "idle": (
+        "Idle",
+        _("Idle"),
+        _("node power no pod is charged for: idle power, system processes, unallocated devices"),
+    ),
+    "unattributed": (
+        "Unattributed",
+        _("Unattributed"),
+        _("power the groups above do not cover (e.g. wall power beyond the parts)"),
+    ),
 }
 
 
-def _label(by: str, row: dict) -> str:
-    """The group's name, printed and used as the row's ``data-key`` (so built once, here)."""
+def _label(by: str, row: dict, english: bool = False) -> str:
+    """The group's name: printed (translated), and in English as the row's ``data-key``."""
     if by == "resource_type":
-        return RESOURCE_LABELS.get(row["resource_type"], row["resource_type"])
+        names = RESOURCE_NAMES if english else RESOURCE_LABELS
+        return names.get(row["resource_type"], row["resource_type"])
     if by == "vendor":
         return vendor_label(row["vendor"])
     if by == "model":
@@ -57,8 +75,9 @@ def _row(by: str, row: dict) -> dict:
     special = SPECIAL.get(row["kind"])
     return {
         "kind": row["kind"],
-        "key": special[0] if special else _label(by, row),
-        "hint": special[1] if special else "",
+        "key": special[0] if special else _label(by, row, english=True),
+        "label": special[1] if special else _label(by, row),
+        "hint": special[2] if special else "",
         "cluster": row.get("cluster") if by in ("node", "namespace", "pod") and not special else "",
         "power": row["power_watts"],
         "energy": row["energy_kwh"],
@@ -134,5 +153,15 @@ def window_label(seconds: int) -> str:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % size == 0 and (unit != "day" or seconds > size):  # "24 hours", "7 days"
             count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
+            return _count_label(unit, count)
     return f"{seconds} s"
+
+
+def _count_label(unit: str, count: int) -> str:
+    if unit == "day":
+        text = ngettext("%(count)s day", "%(count)s days", count)
+    elif unit == "hour":
+        text = ngettext("%(count)s hour", "%(count)s hours", count)
+    else:
+        text = ngettext("%(count)s minute", "%(count)s minutes", count)
+    return text % {"count": count}

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-RESOURCE_LABELS = {"gpu": "GPU", "npu": "NPU", "cpu": "CPU", "dram": "DRAM", "other": "Other (wall - parts)"}
+from django.utils.translation import gettext_lazy, gettext_noop
+
+# English names (stable: a breakdown row's ``data-key``) and the labels pages print (translated).
+RESOURCE_NAMES = {
+    "gpu": "GPU",
+    "npu": "NPU",
+    "cpu": "CPU",
+    "dram": "DRAM",
+    "other": gettext_noop("Other (wall - parts)"),
+}
+RESOURCE_LABELS = {key: gettext_lazy(name) for key, name in RESOURCE_NAMES.items()}
 
 
 def pue_cell(value: float | None, source: str | None, error: str | None = None) -> dict:

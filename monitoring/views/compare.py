@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
@@ -29,11 +31,11 @@ from monitoring.views.common import pue_cell
 DEFAULT_WINDOW = "24h"
 # (field, heading, unit, digits): the columns that get a bar.
 BARRED = (
-    ("power_watts", "Power now", "W", 0),
-    ("energy_kwh", "Energy", "kWh", 2),
-    ("carbon_grams", "Carbon", "g CO₂e", 0),
-    ("gpu_utilization_percent", "GPU util.", "%", 1),
-    ("idle_gpu_share_percent", "Idle GPUs", "%", 1),
+    ("power_watts", _("Power now"), "W", 0),
+    ("energy_kwh", _("Energy"), "kWh", 2),
+    ("carbon_grams", _("Carbon"), "g CO₂e", 0),
+    ("gpu_utilization_percent", _("GPU util."), "%", 1),
+    ("idle_gpu_share_percent", _("Idle GPUs"), "%", 1),
 )
 
 
@@ -55,7 +57,7 @@ def _cells(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         if r["status"] != "ok":
-            out.append({"cluster": r["cluster"], "ok": False, "error": r.get("error") or "not answering"})
+            out.append({"cluster": r["cluster"], "ok": False, "error": r.get("error") or gettext("not answering")})
             continue
         cell = {"cluster": r["cluster"], "ok": True, "values": []}
         for field, _heading, unit, digits in BARRED:

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.prometheus.fanout import down_summary, fan_out
 from clusters.scope import Principal, select_clusters
@@ -26,8 +28,8 @@ from monitoring.views.common import by_currency, pue_cell
 
 PAGE_SIZE = 50
 GROUP_BYS = ("namespace", "cluster", "node")  # the report's groupings (the API also has pod)
-GROUP_LABELS = {"namespace": "Namespace", "cluster": "Cluster", "node": "Node"}
-IDLE_LABELS = {"node": "as rows of their own", "share": "shared over the node's pods"}
+GROUP_LABELS = {"namespace": _("Namespace"), "cluster": _("Cluster"), "node": _("Node")}
+IDLE_LABELS = {"node": _("as rows of their own"), "share": _("shared over the node's pods")}
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -37,7 +39,7 @@ def _day(name: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise BadParameter(name, f"{value!r} is not a date (YYYY-MM-DD).") from None
+        raise BadParameter(name, gettext("%(value)s is not a date (YYYY-MM-DD).") % {"value": repr(value)}) from None
 
 
 def _range(request: HttpRequest, now: datetime) -> dict[str, str]:
@@ -54,13 +56,21 @@ def _range(request: HttpRequest, now: datetime) -> dict[str, str]:
 
 def _group_cells(group_by: str, row: dict) -> dict:
     idle = row.get("idle")
+    # key: the row's data-key/data-row (English, stable); label: what an idle row prints (translated).
     if group_by == "cluster":
         key = f"{row['cluster']} · idle" if idle else row["cluster"]
+        label = gettext("%(cluster)s · idle") % {"cluster": row["cluster"]} if idle else key
     elif group_by == "node":
-        key = row.get("node") or DASH
+        key = label = row.get("node") or DASH
     else:
         key = "Idle" if idle else (row.get("namespace") or DASH)
-    return {"key": key, "idle": bool(idle), "node": row.get("node") if idle and group_by == "namespace" else ""}
+        label = gettext("Idle") if idle else key
+    return {
+        "key": key,
+        "label": label,
+        "idle": bool(idle),
+        "node": row.get("node") if idle and group_by == "namespace" else "",
+    }
 
 
 def _row(group_by: str, row: dict) -> dict:
@@ -121,7 +131,9 @@ def energy_page(request: HttpRequest) -> HttpResponse:
         span = parse_time_range(_range(request, now), default_span=timedelta(hours=24), now=now)
         window = int((span.end - span.start).total_seconds())
         if window < MIN_WINDOW_SECONDS:
-            raise BadParameter("start", f"the window must be at least {MIN_WINDOW_SECONDS} s.")
+            raise BadParameter(
+                "start", gettext("the window must be at least %(seconds)s s.") % {"seconds": MIN_WINDOW_SECONDS}
+            )
         clusters = select_clusters(principal, context["selected"]["cluster"])
     except ApiError as exc:
         context["error"] = str(exc.detail)

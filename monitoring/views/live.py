@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from clusters.scope import Principal, select_clusters
 from kcloud.api.errors import ApiError
@@ -22,7 +23,7 @@ from kcloud.web import values
 from monitoring.streams.topics import DEFAULT_INTERVAL_SECONDS, GROUP_BY, parse_stream_params
 
 WS_PATH = "/api/v1/monitoring/stream/power"  # monitoring.routing
-GROUP_LABELS = {"cluster": "Cluster", "resource_type": "Resource type"}
+GROUP_LABELS = {"cluster": _("Cluster"), "resource_type": _("Resource type")}
 INTERVALS = (1, 2, 5, 10, 15, 30, 60)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
@@ -45,7 +46,7 @@ def _accel(row: dict) -> float | None:
 
 
 def dead_row(name: str, error: str | None) -> dict:
-    return {"cluster": name, "ok": False, "error": error or "not answering", "pue": pue_cell(None, None)}
+    return {"cluster": name, "ok": False, "error": error or _("not answering"), "pue": pue_cell(None, None)}
 
 
 def _without(rows: list[dict], name: str) -> list[str]:
@@ -56,8 +57,15 @@ def _without(rows: list[dict], name: str) -> list[str]:
 def _names(names: list[str], total: int) -> str:
     """``"a, b"`` or ``"a, b and 3 more"``; ``"any cluster"`` when it is every one."""
     if len(names) == total:
-        return "any cluster"
-    return ", ".join(names) if len(names) <= 2 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+        return _("any cluster")
+    if len(names) <= 2:
+        return ", ".join(names)
+    return _("%(names)s and %(count)s more") % {"names": ", ".join(names[:2]), "count": len(names) - 2}
+
+
+def _missing(text: str, names: list[str], rows: list[dict]) -> str:
+    """``text`` (with ``%(clusters)s``) naming the clusters left out of a fleet figure."""
+    return text % {"clusters": _names(names, len(rows))}
 
 
 def fleet_kpis(body: dict) -> dict:
@@ -69,17 +77,21 @@ def fleet_kpis(body: dict) -> dict:
     no_carbon, no_cost = _without(rows, "carbon_grams_per_hour"), _without(rows, "cost_per_hour")
     return {
         "power": body["total_power_watts"],
-        "power_sub": f"{reporting} of {nodes} nodes reporting",
+        "power_sub": _("%(reporting)s of %(nodes)s nodes reporting") % {"reporting": reporting, "nodes": nodes},
         "facility": body["facility_power_watts"],
-        "facility_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "IT power x PUE",
+        "facility_sub": _missing(_("no PUE for %(clusters)s"), no_pue, rows) if no_pue else _("IT power x PUE"),
         "pue": body["pue"],
-        "pue_sub": f"no PUE for {_names(no_pue, len(rows))}" if no_pue else "facility / IT power",
+        "pue_sub": _missing(_("no PUE for %(clusters)s"), no_pue, rows) if no_pue else _("facility / IT power"),
         "carbon": known_sum([r["carbon_grams_per_hour"] for r in rows]),
-        "carbon_sub": f"not known for {_names(no_carbon, len(rows))}" if no_carbon else "facility kWh x intensity",
+        "carbon_sub": (
+            _missing(_("not known for %(clusters)s"), no_carbon, rows) if no_carbon else _("facility kWh x intensity")
+        ),
         # (amount, currency, digits) for the ``amounts`` filter: a KPI tile has room for whole units; the table
         # keeps the cents.
         "costs": [(v, c, 0 if v >= 100 else 2) for c, v in costs],
-        "cost_sub": f"not known for {_names(no_cost, len(rows))}" if no_cost else "per hour: facility kWh x price",
+        "cost_sub": (
+            _missing(_("not known for %(clusters)s"), no_cost, rows) if no_cost else _("per hour: facility kWh x price")
+        ),
     }
 
 

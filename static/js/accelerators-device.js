@@ -64,11 +64,12 @@
     KCloudLive.openGpus(bar, (gpus, message) => {
       const gpu = gpus.find(g => g.uuid === bar.dataset.uuid);
       if (!gpu) {
-        last.textContent = "This GPU is not in the latest reading.";
+        last.textContent = gettext("This GPU is not in the latest reading.");
         return null;
       }
       tiles.forEach(tile => setKpi(tile, gpu[tile.dataset.liveField]));
-      return "Updated " + message.timestamp.replace("T", " ").replace("Z", " UTC") + " · " + gpu.status;
+      const time = message.timestamp.replace("T", " ").replace("Z", " UTC");
+      return interpolate(gettext("Updated %(time)s · %(status)s"), {time, status: gpu.status}, true);
     });
   }
 

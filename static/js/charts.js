@@ -81,7 +81,7 @@
       height: height,
       scales: {x: {time: true}, y: {range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1]}},
       axes: [{values: utcLabels}, {label: "W", size: 70, values: yValues}],
-      series: [{label: "time (UTC)", value: (u, v) => stamp(v == null ? xs[last] : v)}]
+      series: [{label: gettext("time (UTC)"), value: (u, v) => stamp(v == null ? xs[last] : v)}]
         .concat(layers.map(layer => ({
           label: layer.label,
           stroke: layer.color,
@@ -107,7 +107,7 @@
   function timeSeries(element, options) {
     const series = (options.series || []).filter(s => s.points && s.points.length);
     if (!series.length) {
-      message(element, options.empty || "No data for this period.", "info");
+      message(element, options.empty || gettext("No data for this period."), "info");
       return null;
     }
     let data = align(series);
@@ -122,7 +122,7 @@
       scales: {x: {time: true}},
       // 24-hour UTC labels (operators read logs in UTC); date only where it changes.
       axes: [{values: options.xValues || utcLabels}, {label: options.unit || "", size: 70, values: (u, vals) => vals.map(v => formatValue("")(u, v))}],
-      series: [{label: "time (UTC)", value: (u, v) => v == null ? "—" : stamp(v)}].concat(series.map((s, i) => ({
+      series: [{label: gettext("time (UTC)"), value: (u, v) => v == null ? "—" : stamp(v)}].concat(series.map((s, i) => ({
         label: s.label,
         stroke: (options.colors && options.colors[i]) || PALETTE[i % PALETTE.length],
         fill: options.stacked ? ((options.colors && options.colors[i]) || PALETTE[i % PALETTE.length]) + "55" : undefined,

@@ -34,8 +34,8 @@
     return node;
   }
 
-  function plural(n, word) {
-    return n + " " + word + (n === 1 ? "" : "s");
+  function count(n, text) {  // text: ngettext("%(n)s node", "%(n)s nodes", n), literal for makemessages
+    return interpolate(text, {n}, true);
   }
 
   function watts(v) {
@@ -178,7 +178,7 @@
       if (v.power_watts != null) tops[v.kind] = Math.max(tops[v.kind] || 0, v.power_watts);
     });
     const svg = el("svg", {width, height: Math.max(L.height, 60), viewBox: "0 0 " + width + " " + Math.max(L.height, 60),
-                           role: "img", "aria-label": "Cluster topology", class: "topo-svg",
+                           role: "img", "aria-label": gettext("Cluster topology"), class: "topo-svg",
                            "data-vertices": graph.nodes.length}, container);
     const y = id => {
       const band = L.bands.find(b => b.node.id === (L.byId.get(id).kind === "node" ? id : nodeOf(id)));
@@ -198,9 +198,10 @@
       const p = L.pos.get(n.id);
       const g = box(boxLayer, n, p.x, b.top + BAND_PAD, p.w, Math.min(Math.max(p.h, BOX), NODE_BOX), tops, n.label);
       const sub = el("text", {x: 16, y: 47, class: "topo-sub", fill: ink(n.power_watts, tops.node)}, g);
-      sub.textContent = plural(b.devices, "device") + " · " + plural(b.pods, "pod");
+      sub.textContent = count(b.devices, ngettext("%(n)s device", "%(n)s devices", b.devices)) + " · " +
+        count(b.pods, ngettext("%(n)s pod", "%(n)s pods", b.pods));
       if (b.pods === 0 && b.devices === 0) {
-        el("text", {x: L.x.device, y: b.top + BAND_PAD + 14, class: "topo-empty"}, bandLayer).textContent = "no devices or pods";
+        el("text", {x: L.x.device, y: b.top + BAND_PAD + 14, class: "topo-empty"}, bandLayer).textContent = gettext("no devices or pods");
       }
     });
     let deviceCount = 0;
@@ -233,20 +234,21 @@
 
   function legend(element, tops, graph) {
     const t = graph.totals || {counts: {}};
-    const parts = [["node", "node"], ["gpu", "GPU"], ["npu", "NPU"], ["pod", "pod"]]
+    const nodes = t.counts.node || 0, devices = (t.counts.gpu || 0) + (t.counts.npu || 0), pods = t.counts.pod || 0;
+    const parts = [["node", gettext("node")], ["gpu", "GPU"], ["npu", "NPU"], ["pod", gettext("pod")]]
       .filter(([k]) => tops[k] != null)
       .map(([k, label]) => "<span>" + label + " " + watts(tops[k]) + "</span>");
     element.innerHTML =
-      "<span class=\"topo-scale\"><span class=\"topo-gradient\"></span>power, relative to the largest of its kind:" +
+      "<span class=\"topo-scale\"><span class=\"topo-gradient\"></span>" + gettext("power, relative to the largest of its kind:") +
       " " + parts.join(" · ") + "</span>" +
-      "<span><i class=\"dot\" style=\"background:#1a7f37\"></i>active / ready / running</span>" +
-      "<span><i class=\"dot\" style=\"background:#8c959f\"></i>idle</span>" +
-      "<span><i class=\"dot\" style=\"background:#9a6700\"></i>pending</span>" +
-      "<span><i class=\"dot\" style=\"background:#d1242f\"></i>unavailable / not ready</span>" +
-      "<span><i class=\"line allocated\"></i>allocated to pod (width = share)</span>" +
-      "<span class=\"muted\">" + plural(t.counts.node || 0, "node") + " · " +
-      plural((t.counts.gpu || 0) + (t.counts.npu || 0), "device") + " · " + plural(t.counts.pod || 0, "pod") +
-      " · MIG / partition power is a part of its device's</span>";
+      "<span><i class=\"dot\" style=\"background:#1a7f37\"></i>" + gettext("active / ready / running") + "</span>" +
+      "<span><i class=\"dot\" style=\"background:#8c959f\"></i>" + gettext("idle") + "</span>" +
+      "<span><i class=\"dot\" style=\"background:#9a6700\"></i>" + gettext("pending") + "</span>" +
+      "<span><i class=\"dot\" style=\"background:#d1242f\"></i>" + gettext("unavailable / not ready") + "</span>" +
+      "<span><i class=\"line allocated\"></i>" + gettext("allocated to pod (width = share)") + "</span>" +
+      "<span class=\"muted\">" + count(nodes, ngettext("%(n)s node", "%(n)s nodes", nodes)) + " · " +
+      count(devices, ngettext("%(n)s device", "%(n)s devices", devices)) + " · " +
+      count(pods, ngettext("%(n)s pod", "%(n)s pods", pods)) + " · " + gettext("MIG / partition power is a part of its device's") + "</span>";
   }
 
   async function load(figure, node) {
@@ -257,15 +259,16 @@
     try {
       const graph = await KCloudCharts.fetchJSON(url);
       if (graph.status !== "ok" || !graph.nodes) {
-        KCloudCharts.message(body, "Topology not available: " + (graph.error || "the cluster did not answer") + ".", "error");
+        const why = graph.error || gettext("the cluster did not answer");
+        KCloudCharts.message(body, interpolate(gettext("Topology not available: %(why)s."), {why}, true), "error");
       } else if (!graph.nodes.length) {
-        KCloudCharts.message(body, "This cluster reports no nodes.", "info");
+        KCloudCharts.message(body, gettext("This cluster reports no nodes."), "info");
       } else {
         const tops = render(body, graph);
         legend(figure.querySelector(".topo-legend"), tops, graph);
       }
     } catch (error) {
-      KCloudCharts.message(body, "Topology could not be loaded: " + error.message, "error");
+      KCloudCharts.message(body, interpolate(gettext("Topology could not be loaded: %(why)s"), {why: error.message}, true), "error");
     }
     figure.dataset.state = "done";
   }

@@ -69,7 +69,7 @@
     event.preventDefault();
     const url = form.action + "?" + query().toString();
     button.disabled = true;
-    say("Preparing the file…", "busy");
+    say(gettext("Preparing the file…"), "busy");
     try {
       const response = await fetch(url, {credentials: "same-origin"});
       if (!response.ok) {
@@ -92,9 +92,10 @@
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-      say("Downloaded " + name + " (" + (blob.size / 1024).toFixed(1) + " KiB).", "ok");
+      const size = (blob.size / 1024).toFixed(1);
+      say(interpolate(gettext("Downloaded %(name)s (%(size)s KiB)."), {name, size}, true), "ok");
     } catch (error) {
-      say("The download failed: " + error.message, "error");
+      say(interpolate(gettext("The download failed: %(why)s"), {why: error.message}, true), "error");
     } finally {
       button.disabled = false;
     }

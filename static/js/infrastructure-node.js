@@ -18,7 +18,7 @@
     {key: "dram_power_watts", label: "DRAM", color: "#8250df"},
     {key: "gpu_power_watts", label: "GPU", color: "#1a7f37"},
     {key: "npu_power_watts", label: "NPU", color: "#bf3989"},
-    {key: "other", label: "Other (wall - parts)", color: "#9a6700"},
+    {key: "other", label: gettext("Other (wall - parts)"), color: "#9a6700"},
   ];
 
   function other(point) {
@@ -40,7 +40,7 @@
     const parts = PARTS.map(part => ({...part, raw: points.map(p => part.key === "other" ? other(p) : p[part.key])}))
       .filter(part => part.raw.some(v => v != null && v !== 0));
     if (!xs.length || !parts.length) {
-      KCloudCharts.message(body, "Power not available: no samples in the last 24 h.", "info");
+      KCloudCharts.message(body, gettext("Power not available: no samples in the last 24 h."), "info");
       return false;
     }
     // Cumulative sums; a gap in the CPU part (node silent) is a gap in every layer.
@@ -92,7 +92,7 @@
         ? KCloudLive.format(power.reduce((a, b) => a + b, 0), 1) : "—";
       sum("utilization_percent").textContent = util.length ? KCloudLive.format(util.reduce((a, b) => a + b, 0) / util.length, 0) : "—";
       sum("temperature_celsius").textContent = temp.length ? KCloudLive.format(Math.max(...temp), 0) : "—";
-      return "updated " + message.timestamp.slice(11, 19) + " UTC";
+      return interpolate(gettext("updated %(time)s UTC"), {time: message.timestamp.slice(11, 19)}, true);
     });
   }
 

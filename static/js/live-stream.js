@@ -20,7 +20,7 @@
 (function () {
   "use strict";
 
-  const PERMANENT = {4400: "invalid parameters", 4401: "not logged in", 4404: "unknown cluster"};
+  const PERMANENT = {4400: gettext("invalid parameters"), 4401: gettext("not logged in"), 4404: gettext("unknown cluster")};
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
 
@@ -126,19 +126,19 @@
   }
 
   const STATE_TEXT = {
-    "connecting": "Connecting…",
-    "live-ws": "Live via WebSocket",
-    "live-sse": "Live via SSE (server-sent events)",
-    "reconnecting": "Reconnecting",
-    "error": "Error",
+    "connecting": gettext("Connecting…"),
+    "live-ws": gettext("Live via WebSocket"),
+    "live-sse": gettext("Live via SSE (server-sent events)"),
+    "reconnecting": gettext("Reconnecting"),
+    "error": gettext("Error"),
   };
 
   function showState(element, state, detail) {
     element.dataset.liveState = state;
     let text = STATE_TEXT[state] || state;
-    if (state === "reconnecting" && detail) text += " in " + detail + " s…";
-    if (state === "connecting" && detail === "sse") text = "Connecting (server-sent events)…";
-    if (state === "error") text += ": " + (detail || "the stream stopped");
+    if (state === "reconnecting" && detail) text = interpolate(gettext("Reconnecting in %(seconds)s s…"), {seconds: detail}, true);
+    if (state === "connecting" && detail === "sse") text = gettext("Connecting (server-sent events)…");
+    if (state === "error") text += ": " + (detail || gettext("the stream stopped"));
     element.querySelector(".live-state-text").textContent = text;
   }
 

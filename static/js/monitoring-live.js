@@ -15,7 +15,7 @@
 
   // The part colours of the other monitoring pages (monitoring-power.js, the .pb-* swatches).
   const PART_COLORS = {cpu: "#1f6feb", dram: "#8250df", gpu: "#1a7f37", npu: "#bf3989", other: "#9a6700"};
-  const PART_LABELS = {cpu: "CPU", dram: "DRAM", gpu: "GPU", npu: "NPU", other: "Other (wall - parts)"};
+  const PART_LABELS = {cpu: "CPU", dram: "DRAM", gpu: "GPU", npu: "NPU", other: gettext("Other (wall - parts)")};
   const groupBy = root.dataset.groupBy;
   const interval = Number(root.dataset.interval || 5);
   const maxPoints = Math.max(60, Math.ceil(3600 / interval));
@@ -71,7 +71,7 @@
     const colors = keys.map((k, i) => (groupBy === "resource_type" && PART_COLORS[k])
       || KCloudCharts.palette[i % KCloudCharts.palette.length]);
     if (keys.length > 1) {
-      series.push({label: "Total", points: xs.map((x, i) => [x, total[i]])});
+      series.push({label: gettext("Total"), points: xs.map((x, i) => [x, total[i]])});
       colors.push("#1f2328");
     }
     chart = KCloudCharts.timeSeries(body, {unit: "W", series, colors, xValues: secondLabels, height: 340});
@@ -109,7 +109,7 @@
     unit.textContent = "W";
     root.querySelector("[data-live-total]").append(unit);
     root.querySelector("[data-live-total-sub]").textContent = answering < (message.clusters || []).length
-      ? "partial: failing clusters left out" : "sum of the answering clusters";
+      ? gettext("partial: failing clusters left out") : gettext("sum of the answering clusters");
     root.querySelector("[data-live-answering]").textContent = String(answering);
     (message.clusters || []).forEach(c => {
       const row = root.querySelector('tr[data-cluster="' + CSS.escape(c.name) + '"]');
@@ -118,7 +118,7 @@
       badge.innerHTML = "";
       const span = document.createElement("span");
       span.className = "badge " + (c.status === "ok" ? "badge-ok" : "badge-error");
-      span.textContent = c.status === "ok" ? "ok" : "error";
+      span.textContent = c.status === "ok" ? gettext("ok") : gettext("error");
       if (c.status !== "ok" && failures.has(c.name)) span.title = failures.get(c.name);
       badge.appendChild(span);
       row.classList.toggle("row-down", c.status !== "ok");

@@ -11,8 +11,8 @@
   "use strict";
 
   const PART_COLORS = {cpu: "#1f6feb", dram: "#8250df", gpu: "#1a7f37", npu: "#bf3989", other: "#9a6700"};
-  const PART_LABELS = {cpu: "CPU", dram: "DRAM", gpu: "GPU", npu: "NPU", other: "Other (wall - parts)"};
-  const SPECIAL = {__idle__: ["Idle", "#8c959f"], __unattributed__: ["Unattributed", "#d4a72c"]};
+  const PART_LABELS = {cpu: "CPU", dram: "DRAM", gpu: "GPU", npu: "NPU", other: gettext("Other (wall - parts)")};
+  const SPECIAL = {__idle__: [gettext("Idle"), "#8c959f"], __unattributed__: [gettext("Unattributed"), "#d4a72c"]};
 
   function fmt(v) {
     return v == null ? "—" : v.toLocaleString(undefined, {maximumFractionDigits: 0}) + " W";
@@ -56,7 +56,7 @@
     let rows = (answer.results || []).filter(r => (r.power_watts || []).some(v => v != null && v !== 0));
     if (group === "namespace") rows = mergeNamespaces(rows);
     if (!xs.length || !rows.length) {
-      KCloudCharts.message(body, "Power not available: no samples in this period.", "info");
+      KCloudCharts.message(body, gettext("Power not available: no samples in this period."), "info");
       return false;
     }
     const multiCluster = group !== "namespace" && new Set(rows.map(r => r.cluster)).size > 1;

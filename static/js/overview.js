@@ -32,29 +32,35 @@
     const money = t.cost == null ? "—" : num(t.cost, t.cost >= 100 ? 0 : 2) + (t.currency ? " " + t.currency : "");
     let html = "";
     if (t.partial) {
-      html += "<p class=\"notice notice-info partial-notice\">Partial: " + esc((t.missing_clusters || []).join(", ")) +
-        " did not answer, so the waste below leaves " + ((t.missing_clusters || []).length === 1 ? "it" : "them") + " out.</p>";
+      const missing = t.missing_clusters || [];
+      const text = missing.length === 1
+        ? gettext("Partial: %(clusters)s did not answer, so the waste below leaves it out.")
+        : gettext("Partial: %(clusters)s did not answer, so the waste below leaves them out.");
+      html += "<p class=\"notice notice-info partial-notice\">" + esc(interpolate(text, {clusters: missing.join(", ")}, true)) + "</p>";
     }
     html += "<div class=\"kpis kpis-4\">" +
-      kpi("Idle energy", num(t.idle_waste_kwh, 2), "kWh", "allocated " + num(t.allocated_idle_kwh, 2) +
-          " · unallocated " + num(t.unallocated_idle_kwh, 2), "kwh") +
-      kpi("Its carbon", num(t.carbon_grams, 0), "g CO₂e", t.carbon_grams == null ? "a cluster has no PUE or intensity" : "IT kWh x PUE x intensity", "carbon") +
-      kpi("Its cost", money, "", t.cost == null ? "no PUE or price, or mixed currencies" : "IT kWh x PUE x price", "cost") +
-      kpi("GPU utilization", num(t.gpu_utilization_percent, 1), "%", "fleet mean over 24 h", "gpu-util") +
+      kpi(gettext("Idle energy"), num(t.idle_waste_kwh, 2), "kWh", interpolate(gettext("allocated %(allocated)s · unallocated %(unallocated)s"),
+          {allocated: num(t.allocated_idle_kwh, 2), unallocated: num(t.unallocated_idle_kwh, 2)}, true), "kwh") +
+      kpi(gettext("Its carbon"), num(t.carbon_grams, 0), "g CO₂e", t.carbon_grams == null ? gettext("a cluster has no PUE or intensity") : gettext("IT kWh x PUE x intensity"), "carbon") +
+      kpi(gettext("Its cost"), money, "", t.cost == null ? gettext("no PUE or price, or mixed currencies") : gettext("IT kWh x PUE x price"), "cost") +
+      kpi(gettext("GPU utilization"), num(t.gpu_utilization_percent, 1), "%", gettext("fleet mean over 24 h"), "gpu-util") +
       "</div>";
     const rows = (top.namespaces || []).filter(r => r.idle_energy_kwh > 0);
-    html += "<table class=\"data waste-top\"><thead><tr><th>Namespace holding idle devices</th><th>Cluster</th>" +
-      "<th class=\"num\">Idle energy (kWh)</th></tr></thead><tbody>";
+    html += "<table class=\"data waste-top\"><thead><tr><th>" + esc(gettext("Namespace holding idle devices")) + "</th><th>" +
+      esc(gettext("Cluster")) + "</th><th class=\"num\">" + esc(gettext("Idle energy (kWh)")) + "</th></tr></thead><tbody>";
     html += rows.length ? rows.map(r => "<tr data-namespace=\"" + esc(r.namespace) + "\"><td class=\"nowrap\">" + esc(r.namespace) +
       "</td><td class=\"nowrap\">" + esc(r.cluster) + "</td><td class=\"num\">" + num(r.idle_energy_kwh, 3) + "</td></tr>").join("")
-      : "<tr><td colspan=\"3\" class=\"empty\">No pod holds an idle accelerator.</td></tr>";
+      : "<tr><td colspan=\"3\" class=\"empty\">" + esc(gettext("No pod holds an idle accelerator.")) + "</td></tr>";
     html += "</tbody></table>";
     const devices = (top.devices || []).filter(r => r.idle_energy_kwh > 0).slice(0, 3);
     if (devices.length) {
-      html += "<p class=\"muted small\">Most idle devices: " + devices.map(d => esc((d.kind || "").toUpperCase() + " " +
-        (d.model || "") + " on " + (d.node || "?") + " (" + d.cluster + ", " + (d.allocated ? "allocated" : "unallocated") +
-        "): " + num(d.idle_energy_kwh, 2) + " kWh")).join("; ") + ". <a href=\"" + esc(body.dataset.efficiencyUrl || "") +
-        "\">Same data as JSON</a>.</p>";
+      const listed = devices.map(d => esc(interpolate(
+        d.allocated ? gettext("%(device)s on %(node)s (%(cluster)s, allocated): %(kwh)s kWh")
+          : gettext("%(device)s on %(node)s (%(cluster)s, unallocated): %(kwh)s kWh"),
+        {device: (d.kind || "").toUpperCase() + " " + (d.model || ""), node: d.node || "?", cluster: d.cluster,
+         kwh: num(d.idle_energy_kwh, 2)}, true))).join("; ");
+      html += "<p class=\"muted small\">" + esc(gettext("Most idle devices:")) + " " + listed + ". <a href=\"" +
+        esc(body.dataset.efficiencyUrl || "") + "\">" + esc(gettext("Same data as JSON")) + "</a>.</p>";
     }
     body.innerHTML = html;
   }
@@ -65,7 +71,7 @@
     try {
       render(body, await KCloudCharts.fetchJSON(section.dataset.url));
     } catch (error) {
-      KCloudCharts.message(body, "Idle waste could not be loaded: " + error.message, "error");
+      KCloudCharts.message(body, interpolate(gettext("Idle waste could not be loaded: %(why)s"), {why: error.message}, true), "error");
     }
     section.dataset.state = "done";
   }

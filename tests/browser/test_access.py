@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NOT_PAGES = ("api/", "admin/", "accounts/", "static/", "metrics/")  # metrics/: for Prometheus, token-only
+# metrics/: for Prometheus, token-only; i18n/: the language switch and the scripts' catalogue, open to all.
+NOT_PAGES = ("api/", "admin/", "accounts/", "static/", "metrics/", "i18n/")
 
 
 def _page_routes(patterns=None, prefix: str = "") -> list[str]:
@@ -43,7 +44,7 @@ def test_every_sign_in_form_refuses_a_non_staff_account(page, live_server, partn
         page.goto(f"{live_server.url}{form}")
         page.fill("#id_username", "acme")
         page.fill("#id_password", "acme-pass-1234")
-        page.click("[type=submit]")
+        page.click("form:has(#id_password) [type=submit]")  # not the header's language switch
         page.wait_for_load_state()
         assert page.url.startswith(f"{live_server.url}{form}"), (form, page.url)
         assert page.locator("[role=alert], .errornote").count() > 0, form  # ours, Django admin's

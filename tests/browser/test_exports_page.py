@@ -68,7 +68,8 @@ def test_the_form_downloads_a_report_and_an_energy_table(logged_in_page, live_se
     page.select_option("select[name=cluster]", fleet_clusters[0].name)
     page.check("input[name=format_energy][value=csv]")
     path = _download(page, f"kcloud-energy-{fleet_clusters[0].name}-")
-    with path.open(newline="", encoding="utf-8") as handle:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # the page's default: spreadsheets read Korean right
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and {r["cluster"] for r in rows} == {fleet_clusters[0].name}
     assert "energy_kwh" in rows[0] and "carbon_grams" in rows[0]

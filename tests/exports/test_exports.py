@@ -189,7 +189,13 @@ def test_filename_and_content_type(api):
     csv_response = _export(api, "power", "csv", **params)
     assert csv_response.streaming and csv_response["Content-Type"] == "text/csv; charset=utf-8"
     assert csv_response["Content-Disposition"].endswith('.csv"')
-    body_of(csv_response)
+    plain = body_of(csv_response)
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    # bom=true (what the exports page sends): the same bytes after a UTF-8 byte-order mark.
+    marked = body_of(_export(api, "power", "csv", bom="true", **params))
+    assert marked == b"\xef\xbb\xbf" + plain
+    # Formats that carry their encoding ignore it.
+    assert not body_of(_export(api, "power", "json", bom="true", **params)).startswith(b"\xef\xbb\xbf")
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,17 @@ def test_power_and_metrics_carry_their_own_options(staff_client):
     assert path == "/api/v1/export/metrics" and query["metric"] == ["gpu_power_watts"] and "group_by" not in query
 
 
+def test_csv_from_the_page_carries_the_byte_order_mark_its_checkbox_asks_for(staff_client):
+    page = staff_client.get("/exports/").text
+    assert 'name="bom" value="true" checked' in page  # on by default
+    _path, query = _redirect(staff_client, what="energy", window="24h", format_energy="csv", bom="true")
+    assert query["bom"] == ["true"]
+    _path, unchecked = _redirect(staff_client, what="energy", window="24h", format_energy="csv")
+    assert "bom" not in unchecked
+    _path, parquet = _redirect(staff_client, what="energy", window="24h", format_energy="parquet", bom="true")
+    assert "bom" not in parquet  # only CSV has a use for it
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [

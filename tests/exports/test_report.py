@@ -13,22 +13,37 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils.translation import deactivate, override
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from exports.report.pdf import energy_digits, money_digits
-from exports.report.period import resolve_window
+from exports import schedules
+from exports.models import ReportSchedule
+from exports.report import fonts
+from exports.report.data import Coverage, Report
+from exports.report.pdf import energy_digits, money_digits, render_pdf
+from exports.report.period import Window, resolve_window
+from exports.report.xlsx import _sheet_name, render_xlsx
 from kcloud.api.errors import BadParameter
 from kcloud.templatetags.display import num
+from kcloud.timeutil import from_unix
 from tests.exports.stamps import stamp
 from tests.monitoring.helpers import ENERGY, J_PER_KWH, PARTS, close, get, set_economics, window_end
 from tests.promcount import counting_requests
+from tests.services import require
 
 REPORT = "/api/v1/export/report"
 EFFICIENCY = "/api/v1/monitoring/efficiency"
 SERIES = "/api/v1/monitoring/timeseries/power"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "reports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request activates its language for the rest of the thread: the next test starts in the default one."""
+    yield
+    deactivate()
 
 
 # --- the period → window rules (no Prometheus needed) ---------------------------------------------
@@ -370,3 +385,203 @@ def test_long_periods_beyond_the_history_say_what_is_missing(staff_api, fleet_cl
     assert pdf.status_code == 200
     _save(f"report-{period}.pdf", pdf.content)
     assert "Incomplete data" in re.sub(r"\s+", " ", PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text())
+
+
+# --- in Korean (Accept-Language: ko): the words change, the numbers and the field names do not ----
+
+
+def _fonts_of(pdf: bytes) -> set[str]:
+    """The base names of the fonts a PDF uses ("NanumGothic" for "/AAAAAA+NanumGothic")."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+def _require_hangul_font() -> None:
+    require(fonts.NANUM_GOTHIC.regular.is_file(), "NanumGothic not installed (apt-get install fonts-nanum)")
+
+
+def _offline_report() -> Report:
+    """A small report with every part filled (two clusters, a gap, a coverage note), no Prometheus needed."""
+    window = resolve_window("daily", now=NOW)
+    stamps = [window.start + timedelta(hours=h) for h in range(25)]
+    row = {
+        "cpu_energy_kwh": 10.0, "dram_energy_kwh": 2.0, "gpu_energy_kwh": 100.0, "npu_energy_kwh": 5.0,
+        "energy_kwh": 117.0, "facility_energy_kwh": 163.8, "carbon_grams": 70434.0, "cost": 27600.0,
+        "currency": "KRW", "pue": 1.4, "pue_source": "configured", "gpu_utilization_percent": 41.2,
+        "npu_utilization_percent": None, "idle_waste_kwh": 3.2, "idle_waste_share_percent": 2.7,
+        "idle_waste_cost": 539.2,
+    }  # fmt: skip
+    by_cluster = [{**row, "cluster": "seoul-a"}, {**row, "cluster": "busan-b"}]
+    kpis = {
+        "it_energy_kwh": 234.0, "facility_energy_kwh": 327.6, "pue": 1.4, "pue_source": "configured",
+        "carbon_grams": 140868.0, "cost": 55200.0, "currency": "KRW", "cost_by_currency": [("KRW", 55200.0)],
+        "gpu_utilization_percent": 41.2, "npu_utilization_percent": None, "idle_waste_kwh": 6.4,
+        "idle_waste_share_percent": 2.7, "idle_waste_cost": 1078.4, "idle_waste_currency": "KRW",
+    }  # fmt: skip
+    return Report(
+        window=window,
+        generated_at=NOW,
+        clusters=["busan-b", "seoul-a"],
+        requested=[],
+        outcomes=[{"name": "busan-b", "status": "ok"}, {"name": "seoul-a", "status": "ok"}],
+        missing=[],
+        kpis=kpis,
+        by_cluster=by_cluster,
+        top_namespaces=[{**r, "namespace": "training", "share_percent": 50.0} for r in by_cluster],
+        namespace_count=2,
+        series_timestamps=stamps,
+        series=[
+            {"cluster": "seoul-a", "power_watts": [None] * 3 + [4800.0] * 22},
+            {"cluster": "busan-b", "power_watts": [4900.0] * 25},
+        ],
+        series_step_seconds=3600,
+        coverage=[Coverage("seoul-a", stamps[3], stamps[-1], False, 21.0)],
+    )
+
+
+@pytest.fixture
+def hangul_font_cache():
+    """Forget the looked-up font before and after the test (it is looked up once per process)."""
+    fonts.hangul_font.cache_clear()
+    yield
+    fonts.hangul_font.cache_clear()
+
+
+def test_period_headings_in_korean():
+    with override("ko"):
+        assert resolve_window("daily", now=NOW).label == "일간 보고서 (2026-11-25)"
+        assert resolve_window("weekly", now=NOW).label == "주간 보고서 (2026-W47)"
+        assert resolve_window("monthly", now=datetime(2027, 1, 3, tzinfo=UTC)).label == "월간 보고서 (2026년 12월)"
+        assert Window("custom", NOW - timedelta(hours=6), NOW).label == "사용자 지정 기간 보고서"
+    # And back in English outside the override.
+    assert resolve_window("monthly", now=datetime(2027, 1, 3, tzinfo=UTC)).label == "Monthly report, December 2026"
+
+
+def test_korean_offline_report_words(hangul_font_cache):
+    _require_hangul_font()
+    report = _offline_report()
+    with override("ko"):
+        assert report.notes == [
+            "seoul-a 클러스터는 2026-11-25 03:00부터 2026-11-26 00:00 UTC까지만 데이터가 있습니다(24.0 h 중 21.0 h). "
+            "기간이 Prometheus 보존 이력을 벗어나므로 수치는 데이터가 있는 부분만 반영합니다."
+        ]
+        wb = load_workbook(io.BytesIO(render_xlsx(report)))
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(report))).pages)
+    assert wb.sheetnames == ["요약", "클러스터별", "상위 네임스페이스", "전력 시계열"]
+    summary = _summary(wb["요약"])
+    assert summary["IT 에너지"] == 234.0 and summary["일부 결과"] == "아니요"
+    flat = re.sub(r"\s+", " ", text)
+    assert "일간 보고서 (2026-11-25)" in flat and "주요 지표" in flat and "1시간 단위 평균 전력" in flat
+    assert "234.0 kWh" in flat and "Key figures" not in flat
+
+
+def test_an_english_pdf_keeps_helvetica_and_a_korean_one_embeds_a_hangul_font(hangul_font_cache):
+    _require_hangul_font()
+    report = _offline_report()
+    english = render_pdf(report)
+    assert english.startswith(b"%PDF") and not any(name.startswith("Nanum") for name in _fonts_of(english))
+    assert "Helvetica" in _fonts_of(english)
+    with override("ko"):
+        korean = render_pdf(report)
+    assert korean.startswith(b"%PDF") and {"NanumGothic", "NanumGothicBold"} <= _fonts_of(korean)
+
+
+def test_without_the_hangul_font_a_korean_report_still_renders_and_says_so_once(
+    hangul_font_cache, monkeypatch, tmp_path, caplog
+):
+    missing = fonts.ReportFont("NanumGothic", tmp_path / "NanumGothic.ttf", tmp_path / "NanumGothicBold.ttf")
+    monkeypatch.setattr(fonts, "NANUM_GOTHIC", missing)
+    report = _offline_report()
+    with caplog.at_level("WARNING", logger="exports.report.fonts"), override("ko"):
+        first, second = render_pdf(report), render_pdf(report)
+        assert render_xlsx(report).startswith(b"PK")
+    assert first.startswith(b"%PDF") and second.startswith(b"%PDF")
+    assert not any(name.startswith("Nanum") for name in _fonts_of(first))
+    warnings = [r for r in caplog.records if r.name == "exports.report.fonts"]
+    assert len(warnings) == 1 and "fonts-nanum" in warnings[0].getMessage()
+
+
+def test_a_translated_sheet_name_always_suits_excel():
+    assert _sheet_name("전력 시계열", "Power series") == "전력 시계열"
+    assert _sheet_name("a/b:c*d?[e]\\f", "x") == "a b c d  e  f"
+    assert len(_sheet_name("가" * 40, "x")) == 31
+    assert _sheet_name("[]", "Summary") == "Summary"
+
+
+@pytest.mark.prometheus
+@pytest.mark.django_db
+def test_korean_xlsx_report_has_korean_words_and_the_same_numbers(staff_api, fleet_clusters, fleet_prometheus):
+    _economics(fleet_clusters)
+    start, end = _window(fleet_prometheus)
+    query = {"period": "custom", "start": _iso(start), "end": _iso(end), "format": "xlsx"}
+    response = staff_api.get(REPORT, query, HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 200, response.content
+    assert response["Content-Language"] == "ko"
+    _save("report-ko.xlsx", response.content)
+    korean = load_workbook(io.BytesIO(response.content))
+    english = load_workbook(io.BytesIO(_report(staff_api, "xlsx", start, end).content))
+    assert korean.sheetnames == ["요약", "클러스터별", "상위 네임스페이스", "전력 시계열"]
+    assert korean["요약"]["A1"].value == "KCloud Monitor: 사용자 지정 기간 보고서"
+    ko, en = _summary(korean["요약"]), _summary(english["Summary"])
+    pairs = {
+        "IT 에너지": "IT energy",
+        "시설 에너지": "Facility energy",
+        "PUE": "PUE",
+        "탄소 배출": "Carbon",
+        "비용": "Cost",
+        "GPU 사용률": "GPU utilisation",
+        "유휴 가속기 낭비": "Idle accelerator waste",
+        "유휴 낭비 비용": "Idle waste cost",
+    }
+    for ko_label, en_label in pairs.items():
+        assert ko[ko_label] == en[en_label], ko_label
+    assert ko["일부 결과"] == "아니요" and ko["주요 지표"] == "값"
+    # The data sheets' columns are the API's field names, in every language.
+    assert _sheet_rows(korean["클러스터별"]) == _sheet_rows(english["By cluster"])
+    assert _sheet_rows(korean["상위 네임스페이스"]) == _sheet_rows(english["Top namespaces"])
+    chart = korean["전력 시계열"]._charts[0]
+    assert chart.title.tx.rich.p[0].r[0].t.startswith("클러스터별 IT 전력 (W), ")
+
+
+@pytest.mark.prometheus
+@pytest.mark.django_db
+def test_korean_pdf_report_is_korean_with_the_same_numbers(staff_api, fleet_clusters, fleet_prometheus):
+    _require_hangul_font()
+    _economics(fleet_clusters)
+    start, end = _window(fleet_prometheus)
+    query = {"period": "custom", "start": _iso(start), "end": _iso(end), "format": "pdf"}
+    response = staff_api.get(REPORT, query, HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    _save("report-ko.pdf", response.content)
+    assert {"NanumGothic", "NanumGothicBold"} <= _fonts_of(response.content)
+    reader = PdfReader(io.BytesIO(response.content))
+    flat = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
+    assert "사용자 지정 기간 보고서" in flat and "주요 지표" in flat and "클러스터별 에너지" in flat
+    assert "완전한 데이터: 모든 클러스터가 응답했고" in flat
+    assert "Key figures" not in flat and "Energy by cluster" not in flat
+    _per, totals = _api_by_cluster(staff_api, start, end)
+    e = energy_digits(totals["energy_kwh"])
+    assert num(totals["energy_kwh"], e) in flat
+    assert f"{num(totals['cost'], money_digits([totals['cost']]))} KRW" in flat
+
+
+@pytest.mark.prometheus
+@pytest.mark.django_db
+def test_scheduled_reports_stay_english_whatever_language_is_active(fleet_clusters, fleet_prometheus, mail):
+    schedule = ReportSchedule.objects.create(
+        name="ops daily", period="daily", format="xlsx", recipients="ops@example.com"
+    )
+    now = from_unix(fleet_prometheus.deployment.history_end)
+    with override("ko"):  # e.g. made while serving a Korean request: still settings.LANGUAGE_CODE
+        archived = schedules.make(schedule, now)
+    assert archived is not None and archived.status == "ready"
+    wb = load_workbook(io.BytesIO(bytes(archived.content)))
+    assert wb.sheetnames == ["Summary", "By cluster", "Top namespaces", "Power series"]
+    assert wb["Summary"]["A1"].value.startswith("KCloud Monitor: Daily report, ")
+    assert len(mail.messages) == 1
+    assert b"Subject: KCloud Monitor: ops daily (" in mail.messages[0].content
+    assert b"The daily report of the period from" in mail.messages[0].content

@@ -55,7 +55,7 @@ def test_a_bad_query_stays_a_500():
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 def test_an_export_that_cannot_write_its_temp_file_is_a_507_and_no_file(code, token_client, partner_operator):
-    def failing(dataset, fmt):
+    def failing(dataset, fmt, **options):
         raise OSError(code, "disk")
         yield b""  # a generator, like the writers
 
