@@ -46,20 +46,28 @@ def unit(text: str, name: str | None) -> str:
 WHOLE_CURRENCIES = frozenset({"KRW", "JPY"})
 
 
+def money_digits(currency: str | None, digits: int = 2) -> int:
+    """Decimal places of an amount: none for a whole-unit currency (KRW), else ``digits``."""
+    return 0 if (currency or "").upper() in WHOLE_CURRENCIES else digits
+
+
 @register.filter
 def money(amount: float | None, currency: str | None) -> str:
     """An amount with its currency: ``1234.5|money:"KRW"`` → ``"1,235 KRW"``, ``3.4|money:"USD"`` → ``"3.40 USD"``."""
-    return unit(num(amount, 0 if (currency or "").upper() in WHOLE_CURRENCIES else 2), currency)
+    return unit(num(amount, money_digits(currency)), currency)
 
 
 @register.filter
 def amounts(items: Iterable[tuple[float | None, str | None, int]]) -> str:
     """Money in one or more currencies, ``(amount, currency, digits)`` each, joined with "+".
 
-    ``[(1234.5, "KRW", 0), (3.4, "USD", 2)]`` → ``"1,234 KRW + 3.40 USD"``: different
+    ``[(1234.5, "KRW", 2), (3.4, "USD", 2)]`` → ``"1,234 KRW + 3.40 USD"`` (won never take decimals): different
     currencies never add up, so each is printed on its own; "—" when there is none.
     """
-    return " + ".join(unit(num(amount, digits), currency) for amount, currency, digits in items) or DASH
+    return (
+        " + ".join(unit(num(amount, money_digits(currency, digits)), currency) for amount, currency, digits in items)
+        or DASH
+    )
 
 
 @register.filter

@@ -34,6 +34,7 @@ def test_unit_follows_a_number_and_never_a_dash():
 def test_amounts_in_several_currencies_are_printed_side_by_side():
     assert amounts([(1234.5, "KRW", 0), (3.4, "USD", 2)]) == "1,234 KRW + 3.40 USD"
     assert money(1234.56, "KRW") == "1,235 KRW" and money(3.4, "USD") == "3.40 USD"
+    assert amounts([(1234.56, "KRW", 2)]) == "1,235 KRW"  # whatever digits the caller asks for
     assert money(None, "KRW") == DASH and money(12.5, None) == "12.50"
     assert amounts([(None, "KRW", 2)]) == DASH and amounts([]) == DASH
 
