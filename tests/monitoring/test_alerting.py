@@ -156,11 +156,12 @@ def test_requests_per_evaluation_do_not_grow_with_the_rules(fleet_clusters, t, s
             _rule(f"budget {n}-{i}", [], kind="budget_threshold", budget=budget, threshold=50 + i)
 
     counts = []
-    for n, minute in ((1, 0), (20, 1)):
+    for n in (1, 20):
         AlertRule.objects.all().delete()
+        EvaluationRun.objects.all().delete()  # the same slot again: the same data, only the rules differ
         make(n)
         with counting_requests(monkeypatch) as requests:
-            evaluate.run(from_unix(t + 60 * minute))
+            evaluate.run(from_unix(t))
         counts.append(sum(requests.values()))
     assert counts[0] == counts[1] and counts[0] > 0
 
