@@ -43,6 +43,15 @@ def node_truth(fp, cluster: str, node: str, t: float) -> dict:
     if fp.fleet.cluster(cluster).kepler_generation == "0.7":
         expected["cpu_power_watts"] = rate_truth(fp.truth, "node_cpu", (cluster, node), t)
         expected["dram_power_watts"] = rate_truth(fp.truth, "node_dram", (cluster, node), t)
+        if expected["up"]:
+            # The totals follow the parts: a rate's mean differs from the instant whenever
+            # the node's CPU load changed inside the rate window.
+            expected["components_watts"] = sum(expected[k] for k in NODE_PARTS)
+            measured = expected["measured_power_watts"]
+            if measured is None:
+                expected["power_watts"] = expected["components_watts"]
+            else:
+                expected["other_watts"] = measured - expected["components_watts"]
     return expected
 
 
