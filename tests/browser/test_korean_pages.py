@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import log_in
+from tests.browser.pages import SETTLED, pages, shot_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.prometheus, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-SETTLED = "() => [...document.querySelectorAll('[data-state]')].every(e => e.dataset.state !== 'loading')"
 
 
 def english_sentences() -> set[str]:
@@ -30,30 +30,6 @@ def english_sentences() -> set[str]:
             if msgid != msgstr and len(msgid.split()) >= 3 and not re.search(r"%|<|\\", msgid):
                 found.add(msgid)
     return found
-
-
-def pages(fleet_prometheus) -> list[str]:
-    node = fleet_prometheus.fleet.clusters[0].nodes[0].name
-    return [
-        "/",
-        "/clusters/",
-        "/clusters/seoul-a/",
-        "/clusters/compare/",
-        "/accelerators/",
-        "/accelerators/gpus/",
-        "/accelerators/npus/",
-        "/infrastructure/",
-        f"/infrastructure/nodes/{node}/",
-        "/infrastructure/pods/",
-        "/infrastructure/vms/",
-        "/hardware/",
-        "/monitoring/",
-        "/monitoring/breakdown/",
-        "/monitoring/energy/",
-        "/monitoring/alerts/",
-        "/exports/",
-        "/system/",
-    ]
 
 
 def test_every_page_in_korean_shows_no_english_sentence(
@@ -75,9 +51,7 @@ def test_every_page_in_korean_shows_no_english_sentence(
             english = sorted(s for s in sentences if s in visible)
             if english:
                 left[path] = english
-            page.screenshot(
-                path=str(SHOTS / f"ko{path.rstrip('/').replace('/', '-') or '-overview'}.png"), full_page=True
-            )
+            page.screenshot(path=str(SHOTS / shot_name("ko", path)), full_page=True)
         assert not left, f"English on Korean pages: {left}"
     finally:
         context.close()

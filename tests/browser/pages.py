@@ -1,0 +1,53 @@
+"""Every staff page of the product, on the test fleet: the list the page-wide browser tests walk.
+
+One list so that the language, accessibility and layout tests cannot drift apart: a page
+added to the product is added here and is then checked in every language, for the audit
+and at every width.
+"""
+
+from __future__ import annotations
+
+# Every element whose data-state says it is still loading has finished (charts, live tiles).
+SETTLED = "() => [...document.querySelectorAll('[data-state]')].every(e => e.dataset.state !== 'loading')"
+
+
+def _live(fleet, pool):
+    return next(d for d in pool.values() if (d.cluster, d.node) != fleet.stopped)
+
+
+def pages(fleet_prometheus) -> list[str]:
+    """The path of every page a signed-in staff user can open, with real names from the fleet."""
+    fleet = fleet_prometheus.fleet
+    node = fleet.clusters[0].nodes[0].name
+    gpu, npu = _live(fleet, fleet.gpus), _live(fleet, fleet.npus)
+    cluster, namespace, pod = next(key for key, p in fleet.pods.items() if p.running)
+    return [
+        "/",
+        "/clusters/",
+        f"/clusters/{fleet.clusters[0].name}/",
+        "/clusters/compare/",
+        "/accelerators/",
+        "/accelerators/gpus/",
+        f"/accelerators/gpus/{gpu.uuid}/",
+        "/accelerators/npus/",
+        f"/accelerators/npus/{npu.id}/",
+        "/infrastructure/",
+        f"/infrastructure/nodes/{node}/",
+        "/infrastructure/pods/",
+        f"/infrastructure/pods/{namespace}/{pod}/?cluster={cluster}",
+        "/infrastructure/vms/",
+        "/hardware/",
+        "/monitoring/",
+        "/monitoring/breakdown/",
+        "/monitoring/energy/",
+        "/monitoring/live/",
+        "/monitoring/alerts/",
+        "/exports/",
+        "/system/",
+    ]
+
+
+def shot_name(prefix: str, path: str) -> str:
+    """``ko-clusters-seoul-a.png`` for ``/clusters/seoul-a/``: one file name per page and variant."""
+    path = path.split("?")[0].rstrip("/")
+    return f"{prefix}{path.replace('/', '-') or '-overview'}.png"
