@@ -24,6 +24,7 @@ from clusters.scope import Principal
 from exports.formats import DATASET_FORMATS, DESCRIPTIONS
 from exports.report import PERIODS
 from exports.schedules import visible_schedules
+from kcloud import timerange
 from kcloud.api.errors import BadParameter, envelope
 from kcloud.api.params import parse_choice, parse_time
 from kcloud.auth import roles
@@ -156,8 +157,16 @@ def exports_page(request: HttpRequest) -> HttpResponse:
         "clusters": [c.name for c in principal.visible_clusters()],
         "schedules": visible_schedules(principal).prefetch_related("clusters"),
         "formats_url": reverse("api-export-formats"),
+        **_window_choice(timerange.for_request(request)),
     }
     return render(request, "exports/page.html", context)
+
+
+def _window_choice(time_range: timerange.PageRange) -> dict:
+    """The export window the form starts on: the range the user carried here from the pages."""
+    if time_range.preset in WINDOW_SECONDS:
+        return {"export_window": time_range.preset, "export_from": "", "export_to": ""}
+    return {"export_window": "custom", "export_from": time_range.from_input, "export_to": time_range.to_input}
 
 
 @requires(roles.OPERATE)

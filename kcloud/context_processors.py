@@ -1,10 +1,11 @@
-"""Template context shared by every page: the navigation of the seven areas, as the user's role allows."""
+"""Template context shared by every page: the navigation (as the user's role allows) and the time range."""
 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from kcloud import timerange
 from kcloud.auth import roles
 from kcloud.version import __version__
 
@@ -28,6 +29,7 @@ def navigation(request) -> dict:
     """Resolve the navigation entries that exist and the user may open; mark the current one."""
     user = getattr(request, "user", None)
     operator = roles.can_operate(user)
+    time_range = timerange.for_request(request)
     items = []
     for label, name in NAVIGATION:
         if name in OPERATOR_AREAS and not operator:
@@ -37,5 +39,13 @@ def navigation(request) -> dict:
         except NoReverseMatch:
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
-    return {"navigation": items, "kcloud_version": __version__, "can_operate": operator}
+        # A range chosen on one page follows the user to the next.
+        items.append({"label": label, "url": timerange.with_range(url, time_range), "active": active})
+    return {
+        "navigation": items,
+        "kcloud_version": __version__,
+        "can_operate": operator,
+        "time_range": time_range,
+        "time_range_links": timerange.preset_links(request, time_range),
+        "time_range_keep": timerange.kept_params(request),
+    }

@@ -1,4 +1,4 @@
-"""The GPU and NPU detail pages: identity, allocation, MIG/partitions, cores, 24 h charts."""
+"""The GPU and NPU detail pages: identity, allocation, MIG/partitions, cores, charts over the page's time range."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ from accelerators.services import history, inventory
 from accelerators.views.lists import status_label
 from clusters.prometheus.errors import PrometheusError
 from clusters.scope import Principal, select_clusters
+from kcloud import timerange
 from kcloud.api.errors import ApiError, BadParameter
 from kcloud.api.params import parse_uuid
-
-DAY_SECONDS = 24 * 3600
 
 
 def _find(request: HttpRequest, kind: str, raw_id: str) -> inventory.Found | HttpResponse:
@@ -36,55 +35,61 @@ def _find(request: HttpRequest, kind: str, raw_id: str) -> inventory.Found | Htt
         return render(request, "accelerators/device_unavailable.html", context, status=status)
 
 
-def _power_24h(found: inventory.Found) -> tuple[history.DevicePower | None, str | None]:
-    """Average/max power and energy over the last 24 h; a failure is shown, not raised."""
+def _power_in_range(
+    found: inventory.Found, time_range: timerange.PageRange
+) -> tuple[history.DevicePower | None, str | None]:
+    """Average/min/max power and energy over the page's range; a failure is shown, not raised."""
     try:
-        return history.power(found, DAY_SECONDS), None
+        end = time_range.evaluation_instant(found.evaluated_at)
+        return history.power(found, time_range.seconds, end=end), None
     except PrometheusError as exc:
         return None, exc.message
 
 
 # (metrics drawn on one chart, their legend labels, title with unit, unit, message when empty)
 GPU_CHARTS = (
-    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in the last 24 h.")),
+    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in this time range.")),
     (
         "temperature_celsius,memory_temperature_celsius",
         ("GPU", _("Memory")),
         _("Temperature (°C)"),
         "°C",
-        _("Temperature not available: no samples in the last 24 h."),
+        _("Temperature not available: no samples in this time range."),
     ),
     (
         "utilization_percent",
         (_("Utilization"),),
         _("Utilization (%)"),
         "%",
-        _("Utilization not available: no samples in the last 24 h."),
+        _("Utilization not available: no samples in this time range."),
     ),
 )
 NPU_CHARTS = (
-    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in the last 24 h.")),
+    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in this time range.")),
     (
         "temperature_celsius,ambient_temperature_celsius",
         (_("Peak"), _("Ambient")),
         _("Temperature (°C)"),
         "°C",
-        _("Temperature not available: no samples in the last 24 h."),
+        _("Temperature not available: no samples in this time range."),
     ),
     (
         "utilization_percent",
         (_("Utilization"),),
         _("Utilization (%)"),
         "%",
-        _("Utilization not available: no samples in the last 24 h."),
+        _("Utilization not available: no samples in this time range."),
     ),
 )
 
 
-def _charts(api_name: str, found: inventory.Found, specs: Sequence[tuple]) -> list[dict]:
+def _charts(
+    api_name: str, found: inventory.Found, specs: Sequence[tuple], time_range: timerange.PageRange
+) -> list[dict]:
     """Chart placeholders the page's JS fills from the timeseries API (same session, same scope)."""
     # Naming the cluster lets the API look in that one cluster only.
-    url = f"{reverse(api_name, args=[found.device.uuid])}?{urlencode({'cluster': found.cluster.name})}"
+    query = [("cluster", found.cluster.name), *time_range.api_params]
+    url = f"{reverse(api_name, args=[found.device.uuid])}?{urlencode(query)}"
     return [
         # The legend labels travel comma-separated in data-labels, in the page's language.
         {
@@ -111,7 +116,8 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     g: Gpu = found.device  # type: ignore[assignment]
-    power, power_error = _power_24h(found)
+    time_range = timerange.for_request(request)
+    power, power_error = _power_in_range(found, time_range)
     context = {
         "g": g,
         "status": g.status,
@@ -134,7 +140,7 @@ def gpu_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         ],
         "power": power,
         "power_error": power_error,
-        "charts": _charts("api-accelerators-gpu-timeseries", found, GPU_CHARTS),
+        "charts": _charts("api-accelerators-gpu-timeseries", found, GPU_CHARTS, time_range),
     }
     return render(request, "accelerators/gpu_detail.html", context)
 
@@ -156,7 +162,8 @@ def npu_detail(request: HttpRequest, id: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     x: Npu = found.device  # type: ignore[assignment]
-    power, power_error = _power_24h(found)
+    time_range = timerange.for_request(request)
+    power, power_error = _power_in_range(found, time_range)
     context = {
         "x": x,
         "status": x.status,
@@ -179,6 +186,6 @@ def npu_detail(request: HttpRequest, id: str) -> HttpResponse:
         ],
         "power": power,
         "power_error": power_error,
-        "charts": _charts("api-accelerators-npu-timeseries", found, NPU_CHARTS),
+        "charts": _charts("api-accelerators-npu-timeseries", found, NPU_CHARTS, time_range),
     }
     return render(request, "accelerators/npu_detail.html", context)

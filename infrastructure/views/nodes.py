@@ -36,12 +36,12 @@ from infrastructure.views.common import (
     power_bar,
     unavailable,
 )
+from kcloud import timerange
 from kcloud.api.errors import ApiError
 from kcloud.api.params import choose_step, order_rows, parse_bool, parse_choice, parse_k8s_name, parse_ordering
 from kcloud.timeutil import from_unix
 from kcloud.web import Column, first, headers, values
 
-DAY_SECONDS = 24 * 3600
 NODE_COLUMNS = (
     Column(_("Node"), "name"),
     Column(_("Cluster"), "cluster"),
@@ -220,17 +220,22 @@ def _ipmi(cluster, name: str, at: float) -> tuple[hardware.NodeIpmi | None, str 
     return result.value.get(name), None
 
 
-def _window(cluster, node: Node, at: float) -> tuple[nodes.WindowStats | None, str | None]:
+def _window(cluster, node: Node, end: float, seconds: int) -> tuple[nodes.WindowStats | None, str | None]:
     try:
         # The same step as the API's chart request, so the range query is shared through the cache.
-        return nodes.node_window(cluster, node, at, DAY_SECONDS, choose_step(DAY_SECONDS, min_step=30)), None
+        return nodes.node_window(cluster, node, end, seconds, choose_step(seconds, min_step=30)), None
     except PrometheusError as exc:
         return None, exc.message
 
 
+def _range_params(time_range: timerange.PageRange, end: float) -> list[tuple[str, str]]:
+    """The node power API's ``window``/``time`` for the page's range."""
+    return [("window", f"{time_range.seconds}s"), ("time", str(int(end)))]
+
+
 @login_required
 def node_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """One node: power parts now and over 24 h, IPMI sensors, its accelerators and pods."""
+    """One node: power parts now and over the page's time range, IPMI sensors, its accelerators and pods."""
     back = reverse("infrastructure-page")
     try:
         parse_k8s_name("name", name)
@@ -243,7 +248,9 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
             request, exc, kind=gettext("Node"), tab="nodes", name=name, back_url=back, back_label=gettext("All nodes")
         )
     cluster, snap = result.cluster, result.value
-    window, window_error = _window(cluster, node, at)
+    time_range = timerange.for_request(request)
+    end = time_range.evaluation_instant(at)
+    window, window_error = _window(cluster, node, end, time_range.seconds)
     ipmi, ipmi_error = _ipmi(cluster, name, at)
     pods = [pod_row(p) for _k, p in sorted(snap.pods.items()) if p.node == name]
     p = node.power
@@ -264,7 +271,7 @@ def node_detail(request: HttpRequest, name: str) -> HttpResponse:
         "window": window,
         "window_parts": _window_parts(window),
         "window_error": window_error,
-        "chart_url": f"{api}?{urlencode({'cluster': cluster.name, 'window': '24h'})}",
+        "chart_url": f"{api}?{urlencode([('cluster', cluster.name), *_range_params(time_range, end)])}",
         "devices": _devices(node),
         "pods": pods,
         "ipmi": ipmi,

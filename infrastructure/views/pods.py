@@ -19,6 +19,7 @@ from infrastructure.services import common, pods
 from infrastructure.services.snapshot import PHASES
 from infrastructure.views.common import DEVICE_STATUS_LABELS, PAGE_SIZE, PHASE_LABELS, choices, label_of, unavailable
 from infrastructure.views.nodes import node_url, pod_row
+from kcloud import timerange
 from kcloud.api.errors import ApiError
 from kcloud.api.params import order_rows, parse_choice, parse_float, parse_k8s_name, parse_k8s_names, parse_ordering
 from kcloud.timeutil import from_unix
@@ -40,7 +41,6 @@ POD_COLUMNS = (
     Column(_("Mem (MiB)"), "memory_working_set_mb", True),
     Column(_("Devices")),
 )
-WINDOWS = ((3600, "1 h"), (24 * 3600, "24 h"))
 
 
 def _filters(request: HttpRequest) -> pods.PodFilters:
@@ -120,19 +120,28 @@ def pod_list(request: HttpRequest) -> HttpResponse:
     return render(request, "infrastructure/pod_list.html", context)
 
 
-def _energy(cluster, cs, pod, at: float) -> list[dict]:
-    """Energy over 1 h and 24 h (one request each); a failure is shown, not raised."""
+def _windows(time_range: timerange.PageRange, at: float) -> list[tuple[str, str, float, int]]:
+    """(key, label, end, seconds): the last hour for reference, then the page's range."""
+    out = [("1h", gettext("Last hour"), at, 3600)]
+    if time_range.preset != "1h":
+        out.append((time_range.preset, time_range.label, time_range.evaluation_instant(at), time_range.seconds))
+    return out
+
+
+def _energy(cluster, cs, pod, at: float, time_range: timerange.PageRange) -> list[dict]:
+    """Energy over the last hour and the page's range (one request each); a failure is shown, not raised."""
     gpu_shares, npu_shares = pods.device_shares(cs.snapshot, pod)
     out = []
-    for seconds, label in WINDOWS:
+    for key, label, end, seconds in _windows(time_range, at):
         try:
-            stats = pods.pod_window(cluster, pod, at, seconds, gpu_shares, npu_shares)
+            stats = pods.pod_window(cluster, pod, end, seconds, gpu_shares, npu_shares)
         except PrometheusError as exc:
-            out.append({"label": label, "error": exc.message})
+            out.append({"key": key, "label": label, "error": exc.message})
             continue
         kwh = stats["parts_energy_kwh"]
         out.append(
             {
+                "key": key,
                 "label": label,
                 "energy": stats["energy_kwh"],
                 "avg": stats["avg_power_watts"],
@@ -147,7 +156,7 @@ def _energy(cluster, cs, pod, at: float) -> list[dict]:
 
 @login_required
 def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
-    """One pod: identity, containers, the GPUs/NPUs it holds, power now and energy over 1 h / 24 h."""
+    """One pod: identity, containers, devices held, power now, energy over the last hour and the page's range."""
     back = reverse("infrastructure-pods")
     try:
         parse_k8s_name("namespace", namespace, label=True)
@@ -196,7 +205,7 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
             }
             for x in devices
         ],
-        "energy": _energy(cluster, cs, pod, at),
+        "energy": _energy(cluster, cs, pod, at, timerange.for_request(request)),
         "evaluated_at": from_unix(at),
     }
     return render(request, "infrastructure/pod_detail.html", context)

@@ -44,14 +44,15 @@ class ClusterSummaryView(ClusterScopedView):
 class ClusterCompareView(ClusterScopedView):
     """Every visible cluster side by side: power, energy over ``window``, PUE, carbon, cost, GPU use."""
 
-    allowed_params = ("window", "cluster")
+    allowed_params = ("window", "time", "cluster")
     serializer_class = s.ClusterCompareSerializer
 
     @extend_schema(
         operation_id="clusters_compare",
         responses=s.ClusterCompareSerializer(many=True),
         parameters=[
-            OpenApiParameter("window", str, description="Energy window ending now (default 24h)."),
+            OpenApiParameter("window", str, description="Energy window ending at `time` (default 24h)."),
+            OpenApiParameter("time", str, description="Evaluation instant (ISO 8601 or Unix seconds; default now)."),
             OpenApiParameter("cluster", str, many=True, description="Only these clusters."),
         ],
     )
@@ -59,7 +60,7 @@ class ClusterCompareView(ClusterScopedView):
         self.check_params()
         window = parse_window(request.query_params, default="24h")
         clusters = select_clusters(self.principal(), request.query_params.getlist("cluster"))
-        at = evaluation_time(None)
+        at = evaluation_time(self.eval_time())
         sites = sites_of(clusters)
         results = fan_out_now(clusters, sites, at, window)
         rows = analytics.compare(results, sites)

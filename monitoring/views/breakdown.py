@@ -10,17 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
+from kcloud import timerange
 from kcloud.api.errors import ApiError
-from kcloud.api.params import parse_choice, parse_duration
+from kcloud.api.params import parse_choice
 from kcloud.templatetags.display import DASH, model_label, vendor_label
 from kcloud.timeutil import from_unix, isoformat
 from kcloud.web import values
-from monitoring.params import DEFAULT_WINDOW, MIN_WINDOW_SECONDS
 from monitoring.services import breakdown, power, timeseries
 from monitoring.services.answers import sites_of
 from monitoring.views.common import RESOURCE_LABELS, RESOURCE_NAMES
@@ -35,13 +34,6 @@ BY_LABELS = {
     "vendor": _("Vendor"),
     "model": _("Model"),
 }
-WINDOWS = (
-    ("15m", _("15 minutes")),
-    ("1h", _("1 hour")),
-    ("6h", _("6 hours")),
-    ("24h", _("24 hours")),
-    ("7d", _("7 days")),
-)
 # kind: (the row's key, in English; its label and hint, as the page prints them)
 SPECIAL = {
     "idle": (
@@ -98,25 +90,19 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
         "tab": "breakdown",
         "all_clusters": [c.name for c in principal.visible_clusters()],
         "bys": [(b, BY_LABELS[b]) for b in breakdown.BYS],
-        "windows": WINDOWS,
-        "selected": {
-            "cluster": values(request, "cluster"),
-            "by": request.GET.get("by") or "cluster",
-            "window": request.GET.get("window") or DEFAULT_WINDOW,
-        },
+        "selected": {"cluster": values(request, "cluster"), "by": request.GET.get("by") or "cluster"},
         "error": None,
     }
-    context["custom_window"] = context["selected"]["window"] not in dict(WINDOWS)
     try:
         by = parse_choice("by", request.GET.get("by") or None, breakdown.BYS, default="cluster")
-        window = parse_duration(
-            "window", request.GET.get("window") or None, default=DEFAULT_WINDOW, minimum=MIN_WINDOW_SECONDS
-        )
         clusters = select_clusters(principal, context["selected"]["cluster"])
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "monitoring/breakdown.html", context, status=400)
-    at = evaluation_time(None)
+    # Energy over the page's range; power at its end ("now" while the range is rolling).
+    time_range = timerange.for_request(request)
+    at = time_range.evaluation_instant(evaluation_time(None))
+    window = time_range.seconds
     sites = sites_of(clusters)
     results = power.fan_out_now(clusters, sites, at, window)
     rows, totals = breakdown.breakdown(results, sites, by)
@@ -127,11 +113,12 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
         query = [("group_by", by), ("start", isoformat(from_unix(at - window))), ("end", isoformat(from_unix(at)))]
         query += [("cluster", c.name) for c in clusters] if context["selected"]["cluster"] else []
         chart_url = f"{reverse('api-monitoring-timeseries-power')}?{urlencode(query)}"
-    api_query = [("by", by), ("window", context["selected"]["window"])]
+    api_query = [("by", by), ("window", f"{window}s"), ("time", str(int(at)))]
     context.update(
         by=by,
         by_label=BY_LABELS[by],
-        window_label=window_label(window),
+        window_label=time_range.label,
+        power_now=time_range.ends_now,
         with_cluster=by in ("node", "namespace", "pod"),
         rows=[_row(by, r) for r in page.object_list],
         special=[_row(by, r) for r in rows if r["kind"] != "group"],
@@ -146,22 +133,3 @@ def breakdown_page(request: HttpRequest) -> HttpResponse:
         evaluated_at=from_unix(at),
     )
     return render(request, "monitoring/breakdown.html", context)
-
-
-def window_label(seconds: int) -> str:
-    """``"1 hour"``, ``"2 hours"``, ``"90 minutes"``: the window as the page's headings say it."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0 and (unit != "day" or seconds > size):  # "24 hours", "7 days"
-            count = seconds // size
-            return _count_label(unit, count)
-    return f"{seconds} s"
-
-
-def _count_label(unit: str, count: int) -> str:
-    if unit == "day":
-        text = ngettext("%(count)s day", "%(count)s days", count)
-    elif unit == "hour":
-        text = ngettext("%(count)s hour", "%(count)s hours", count)
-    else:
-        text = ngettext("%(count)s minute", "%(count)s minutes", count)
-    return text % {"count": count}

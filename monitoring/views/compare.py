@@ -18,14 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
+from kcloud import timerange
 from kcloud.api.errors import ApiError
-from kcloud.api.params import parse_duration
 from kcloud.timeutil import from_unix
-from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import clusters as analytics
 from monitoring.services.answers import sites_of
 from monitoring.services.power import fan_out_now
-from monitoring.views.breakdown import WINDOWS, window_label
 from monitoring.views.common import pue_cell
 
 DEFAULT_WINDOW = "24h"
@@ -81,29 +79,24 @@ def _cells(rows: list[dict]) -> list[dict]:
 @login_required
 def compare_page(request: HttpRequest) -> HttpResponse:
     """Power, energy over the window, PUE, carbon, cost and GPU use of every visible cluster."""
-    raw_window = request.GET.get("window") or DEFAULT_WINDOW
-    context: dict = {
-        "windows": WINDOWS,
-        "window": raw_window,
-        "custom_window": raw_window not in dict(WINDOWS),
-        "headings": [(f, h, u) for f, h, u, _d in BARRED],
-        "error": None,
-    }
+    context: dict = {"headings": [(f, h, u) for f, h, u, _d in BARRED], "error": None}
     try:
-        window = parse_duration("window", raw_window, default=DEFAULT_WINDOW, minimum=MIN_WINDOW_SECONDS)
         clusters = select_clusters(Principal.from_request(request), [])
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "clusters/compare.html", context, status=400)
-    at = evaluation_time(None)
+    # Energy, carbon and cost over the page's range; power at its end ("now" while it is rolling).
+    time_range = timerange.for_request(request)
+    at = time_range.evaluation_instant(evaluation_time(None))
+    window = time_range.seconds
     sites = sites_of(clusters)
     results = fan_out_now(clusters, sites, at, window)
     rows = analytics.compare(results, sites)
     context.update(
         rows=_cells(rows),
-        window_label=window_label(window),
+        window_label=time_range.label,
         summary=down_summary(results),
         evaluated_at=from_unix(at),
-        api_url=f"{reverse('api-clusters-compare')}?{urlencode({'window': raw_window})}",
+        api_url=f"{reverse('api-clusters-compare')}?{urlencode({'window': f'{window}s', 'time': int(at)})}",
     )
     return render(request, "clusters/compare.html", context)

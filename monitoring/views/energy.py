@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -15,12 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from clusters.prometheus.fanout import down_summary, fan_out
 from clusters.scope import Principal, select_clusters
-from kcloud.api.errors import ApiError, BadParameter
-from kcloud.api.params import parse_choice, parse_time_range
+from kcloud import timerange
+from kcloud.api.errors import ApiError
+from kcloud.api.params import parse_choice
 from kcloud.templatetags.display import DASH
-from kcloud.timeutil import isoformat, utcnow
 from kcloud.web import values
-from monitoring.params import MIN_WINDOW_SECONDS
 from monitoring.services import grouping
 from monitoring.services.answers import sites_of
 from monitoring.services.energy import fetch_energy
@@ -30,28 +28,6 @@ PAGE_SIZE = 50
 GROUP_BYS = ("namespace", "cluster", "node")  # the report's groupings (the API also has pod)
 GROUP_LABELS = {"namespace": _("Namespace"), "cluster": _("Cluster"), "node": _("Node")}
 IDLE_LABELS = {"node": _("as rows of their own"), "share": _("shared over the node's pods")}
-
-
-def _day(name: str, value: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` date input (empty = not given)."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadParameter(name, gettext("%(value)s is not a date (YYYY-MM-DD).") % {"value": repr(value)}) from None
-
-
-def _range(request: HttpRequest, now: datetime) -> dict[str, str]:
-    """``start``/``end`` for :func:`parse_time_range`: whole UTC days, the last one cut at now."""
-    start, end = _day("start", request.GET.get("start")), _day("end", request.GET.get("end"))
-    out: dict[str, str] = {}
-    if start is not None:
-        out["start"] = isoformat(datetime.combine(start, datetime.min.time(), UTC))
-    if end is not None:
-        # The end day is included: the report runs to the next midnight (or now, if sooner).
-        out["end"] = isoformat(min(datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1), now))
-    return out
 
 
 def _group_cells(group_by: str, row: dict) -> dict:
@@ -109,7 +85,6 @@ def _kg(grams: float | None) -> float | None:
 def energy_page(request: HttpRequest) -> HttpResponse:
     """Energy between two dates per namespace, cluster or node, with facility energy, carbon and cost."""
     principal = Principal.from_request(request)
-    now = utcnow()
     context: dict = {
         "tab": "energy",
         "all_clusters": [c.name for c in principal.visible_clusters()],
@@ -119,31 +94,25 @@ def energy_page(request: HttpRequest) -> HttpResponse:
             "cluster": values(request, "cluster"),
             "group_by": request.GET.get("group_by") or "namespace",
             "idle": request.GET.get("idle") or "node",
-            # Empty date fields keep the default (the last 24 h) when the form is submitted.
-            "start": request.GET.get("start") or "",
-            "end": request.GET.get("end") or "",
         },
         "error": None,
     }
     try:
         group_by = parse_choice("group_by", request.GET.get("group_by") or None, GROUP_BYS, default="namespace")
         idle = parse_choice("idle", request.GET.get("idle") or None, grouping.IDLE_MODES, default="node")
-        span = parse_time_range(_range(request, now), default_span=timedelta(hours=24), now=now)
-        window = int((span.end - span.start).total_seconds())
-        if window < MIN_WINDOW_SECONDS:
-            raise BadParameter(
-                "start", gettext("the window must be at least %(seconds)s s.") % {"seconds": MIN_WINDOW_SECONDS}
-            )
         clusters = select_clusters(principal, context["selected"]["cluster"])
     except ApiError as exc:
         context["error"] = str(exc.detail)
         return render(request, "monitoring/energy.html", context, status=400)
+    # The page's range (at least 5 minutes: kcloud.timerange.MIN_SPAN), its end cut to the minute.
+    span = timerange.for_request(request)
+    window = span.seconds
     sites = sites_of(clusters)
     end = span.end.timestamp()
     results = fan_out(clusters, lambda client, c: fetch_energy(client, c, sites[c.name], end, window))
     rows, totals, _pues = grouping.group_energy(results, sites, group_by, idle)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = [("start", isoformat(span.start)), ("end", isoformat(span.end)), ("group_by", group_by), ("idle", idle)]
+    query = [*span.api_params, ("group_by", group_by), ("idle", idle)]
     query += [("cluster", c.name) for c in clusters] if context["selected"]["cluster"] else []
     context.update(
         group_by=group_by,
@@ -151,6 +120,7 @@ def energy_page(request: HttpRequest) -> HttpResponse:
         idle_label=IDLE_LABELS[idle],
         start=span.start,
         end=span.end,
+        range_label=span.label,
         hours=window / 3600,
         rows=[_row(group_by, r) for r in page.object_list],
         count=len(rows),

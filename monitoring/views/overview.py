@@ -19,6 +19,7 @@ from accelerators.services.summary import summary_context as accelerator_summary
 from clusters.health import clusters_with_fresh_health, health_summary
 from clusters.prometheus.cache import evaluation_time
 from clusters.scope import Principal
+from kcloud import timerange
 from kcloud.timeutil import from_unix
 from monitoring.services import power
 from monitoring.services.answers import sites_of
@@ -46,13 +47,16 @@ def _power_context(clusters: list) -> dict:
 
 @login_required
 def overview(request):
-    """Fleet overview: power and money now, 24 h chart, top namespaces, idle waste, cluster health."""
+    """Fleet overview: power and money now, the range's chart and idle waste, top namespaces, cluster health."""
     principal = Principal.from_request(request)
     clusters = clusters_with_fresh_health(principal)
     context: dict = {"clusters": clusters, "summary": health_summary(clusters), **alerting_context(principal)}
     if clusters:
         context.update(_power_context(clusters))
         context["accelerators"] = accelerator_summary(clusters)
-        context["chart_url"] = f"{reverse('api-monitoring-timeseries-power')}?{urlencode({'group_by': 'cluster'})}"
-        context["efficiency_url"] = f"{reverse('api-monitoring-efficiency')}?{urlencode({'window': '24h', 'top': 5})}"
+        time_range = timerange.for_request(request)
+        chart_query = [("group_by", "cluster"), *time_range.api_params]
+        context["chart_url"] = f"{reverse('api-monitoring-timeseries-power')}?{urlencode(chart_query)}"
+        waste_query = [*timerange.window_params(time_range), ("top", 5)]
+        context["efficiency_url"] = f"{reverse('api-monitoring-efficiency')}?{urlencode(waste_query)}"
     return render(request, "clusters/overview.html", context)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
+from kcloud import timerange
 from kcloud.api.errors import ApiError
 from kcloud.timeutil import from_unix
 from kcloud.web import values
@@ -145,7 +146,11 @@ def power_page(request: HttpRequest) -> HttpResponse:
     body = power.fleet_power(results, sites)
     answered = {r["cluster"]: cluster_row(r) for r in body["by_cluster"]}
     rows = [answered.get(r.cluster.name) or dead_row(r.cluster.name, r.error) for r in results]
-    query = [("group_by", "cluster"), *(("cluster", c.name) for c in clusters if context["selected"])]
+    query = [
+        ("group_by", "cluster"),
+        *(("cluster", c.name) for c in clusters if context["selected"]),
+        *timerange.for_request(request).api_params,
+    ]
     context.update(
         kpis=fleet_kpis(body),
         rows=rows,

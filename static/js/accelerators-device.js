@@ -21,6 +21,7 @@
 
   async function draw(figure) {
     const body = figure.querySelector(".chart-body");
+    figure.dataset.state = "loading";  // tests (and the page-wide audits) wait for "done"
     const metrics = figure.dataset.metrics.split(",");
     const labels = (figure.dataset.labels || "").split(",");
     const base = figure.dataset.url;
@@ -36,7 +37,8 @@
       });
       figure.classList.toggle("is-empty", chart === null);
     } catch (error) {
-      KCloudCharts.message(body, figure.dataset.title + " could not be loaded: " + error.message, "error");
+      KCloudCharts.message(body, interpolate(gettext("%(title)s could not be loaded: %(error)s"),
+        {title: figure.dataset.title, error: error.message}, true), "error");
       figure.classList.add("is-empty");
     }
     figure.dataset.state = "done";

@@ -16,6 +16,12 @@
  * <span class="live-state"><i class="live-dot"></i><span class="live-state-text"></span></span>
  * (static/css/live.css colours it by data-live-state).
  * KCloudLive.format(value, digits) → "1,234.5" or "—" (a missing value is never 0).
+ *
+ * KCloudLive.age(bar, staleAfterSeconds) → {seen(isoTimestamp)}: shows, in a
+ * <span data-live-age> of the bar (added when missing), how old the last value is,
+ * every second — a stream can be "live" and still bring nothing new (a cluster that
+ * stopped answering) — and marks it stale (data-stale="true", a word, not only a colour)
+ * once older than staleAfterSeconds.
  */
 (function () {
   "use strict";
@@ -147,29 +153,66 @@
     return value.toLocaleString("en-US", {minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0});
   }
 
+  function ageText(seconds) {
+    if (seconds < 60) return interpolate(gettext("%(n)s s"), {n: seconds}, true);
+    if (seconds < 3600) return interpolate(gettext("%(n)s min"), {n: Math.floor(seconds / 60)}, true);
+    return interpolate(gettext("%(n)s h"), {n: Math.floor(seconds / 3600)}, true);
+  }
+
+  function age(bar, staleAfterSeconds) {
+    let element = bar.querySelector("[data-live-age]");
+    if (!element) {
+      element = document.createElement("span");
+      element.className = "live-age small";
+      element.dataset.liveAge = "";
+      const state = bar.querySelector(".live-state");
+      if (state) state.after(element); else bar.prepend(element);
+    }
+    element.textContent = gettext("No value yet");
+    let at = null;
+    function tick() {
+      if (at === null) return;
+      const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+      const stale = seconds > staleAfterSeconds;
+      const text = interpolate(gettext("Last value %(age)s old"), {age: ageText(seconds)}, true);
+      element.textContent = stale ? text + " · " + gettext("stale") : text;
+      element.dataset.ageSeconds = String(seconds);
+      element.dataset.stale = String(stale);
+    }
+    setInterval(tick, 1000);
+    return {seen(timestamp) {
+      const parsed = Date.parse(timestamp);
+      if (!isNaN(parsed)) { at = parsed; tick(); }
+    }};
+  }
+
   // The GPU and node pages' wiring of a gpus stream: the state badge, a failing
   // cluster named in the status line, and each reading counted in data-updates
   // (the browser tests wait on it). onGpus(gpus, message) returns the status line.
   function openGpus(bar, onGpus) {
     const state = bar.querySelector(".live-state");
     const last = bar.querySelector(".live-last");
+    // Readings every data-interval seconds (5 on these pages); three missed ones make the value stale.
+    const clock = age(bar, 3 * Number(bar.dataset.interval || 5));
     return open({
       wsPath: bar.dataset.wsPath,
       ssePath: bar.dataset.ssePath,
       onState: (s, detail) => showState(state, s, detail),
       onMessage: message => {
         if (message.type === "error" && message.cluster) {
-          last.textContent = message.cluster + " is not answering: " + message.message;
+          last.textContent = interpolate(gettext("%(cluster)s is not answering: %(error)s"),
+            {cluster: message.cluster, error: message.message}, true);
           return;
         }
         if (message.type !== "gpus") return;
         const line = onGpus(message.gpus || [], message);
         if (line === null) return;
         bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
+        clock.seen(message.timestamp);
         last.textContent = line;
       },
     });
   }
 
-  window.KCloudLive = {open, openGpus, showState, format};
+  window.KCloudLive = {open, openGpus, showState, format, age};
 })();

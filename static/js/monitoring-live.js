@@ -24,6 +24,8 @@
   const stateEl = root.querySelector(".live-state");
   const errorsEl = root.querySelector(".live-errors");
   const failures = new Map();  // cluster -> message of its last error, while it keeps failing
+  // Three missed messages (and at least 10 s: a slow poll is not an outage) make the value stale.
+  const clock = KCloudLive.age(root.querySelector(".live-bar"), Math.max(10, 3 * interval));
 
   const keys = [];       // group keys in chart order
   const data = new Map(); // key -> values, aligned with xs
@@ -72,7 +74,7 @@
       || KCloudCharts.palette[i % KCloudCharts.palette.length]);
     if (keys.length > 1) {
       series.push({label: gettext("Total"), points: xs.map((x, i) => [x, total[i]])});
-      colors.push("#1f2328");
+      colors.push(KCloudCharts.cssColor("--ink", "#1f2328"));  // the text colour: dark on a light page, light on a dark one
     }
     chart = KCloudCharts.timeSeries(body, {unit: "W", series, colors, xValues: secondLabels, height: 340});
   }
@@ -142,8 +144,9 @@
         table.appendChild(tr);
       });
     }
-    root.querySelector(".live-last").textContent = "Last message " + message.timestamp.replace("T", " ").replace("Z", " UTC")
-      + " · seq " + message.seq;
+    root.querySelector(".live-last").textContent = interpolate(gettext("Last message %(time)s · seq %(seq)s"),
+      {time: message.timestamp.replace("T", " ").replace("Z", " UTC"), seq: message.seq}, true);
+    clock.seen(message.timestamp);
     showFailures();
   }
 

@@ -151,7 +151,7 @@ def test_gpu_detail_shows_identity_allocation_and_chart_placeholders(staff_clien
     ):
         assert value in html, value
     api = reverse("api-accelerators-gpu-timeseries", args=[g.uuid])
-    assert html.count(f'data-url="{api}?cluster={g.cluster}"') == 3
+    assert html.count(f'data-url="{api}?cluster={g.cluster}&amp;start=') == 3  # over the page's range
     assert 'data-metrics="power_watts"' in html and 'data-metrics="utilization_percent"' in html
     assert "uPlot.iife.min.js" in html and "accelerators-device.js" in html
     assert "kWh" in html and "Last XID error" in html
@@ -202,7 +202,7 @@ def test_furiosa_detail_has_per_core_utilization(staff_client, fleet_clusters, f
     for p in x.partitions:
         assert p.cores in html and p.pod.name in html
     api = reverse("api-accelerators-npu-timeseries", args=[x.uuid])
-    assert html.count(f'data-url="{api}?cluster={x.cluster}"') == 3
+    assert html.count(f'data-url="{api}?cluster={x.cluster}&amp;start=') == 3
 
 
 def test_rebellions_detail_says_utilization_is_per_card(staff_client, fleet_clusters, fleet_prometheus):

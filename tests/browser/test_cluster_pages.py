@@ -256,7 +256,7 @@ def test_compare_page(logged_in_page, live_server, fleet_clusters, fleet_prometh
     make_cluster("dead-cluster")
     page = logged_in_page
     errors = _watch_errors(page)
-    page.goto(f"{live_server.url}/clusters/compare/?window=1h")
+    page.goto(f"{live_server.url}/clusters/compare/?range=1h")
     assert page.locator("h1").inner_text() == "Compare clusters"
     api = page.evaluate("async () => (await fetch('/api/v1/clusters/compare?window=1h')).json()")
     rows = {r["cluster"]: r for r in api["results"]}
@@ -270,10 +270,9 @@ def test_compare_page(logged_in_page, live_server, fleet_clusters, fleet_prometh
     assert "Not answering" in page.locator("tr[data-cluster='dead-cluster']").inner_text()
     assert "KRW" in page.locator("tr[data-cluster='seoul-a']").inner_text()
     assert "configured" in page.locator("tr[data-cluster='seoul-a']").inner_text().lower()
-    page.select_option("select[name=window]", "6h")
-    page.click("form.filters button[type=submit]")
-    page.wait_for_url("**/clusters/compare/?window=6h")
-    assert "6 hours" in page.locator(".page-head").inner_text()
+    page.click(".time-range .tr-presets a:text-is('6 h')")
+    page.wait_for_url("**/clusters/compare/?range=6h")
+    assert "energy, 6 h" in page.locator(".page-head").inner_text()
     # The table fits the page: no column pushed off to the right.
     assert page.evaluate(
         "() => { const w = document.querySelector('table.cl-compare').parentElement;"

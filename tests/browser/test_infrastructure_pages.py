@@ -112,7 +112,7 @@ def test_pods_and_pod_detail(logged_in_page, live_server, fleet_clusters, fleet_
     row.locator("td.pod-name a").click()
     page.wait_for_url(f"**/infrastructure/pods/{g.pod.namespace}/{g.pod.name}/**")
     assert page.locator(f"tr[data-device='{g.uuid}']").is_visible()
-    assert page.locator("tr[data-window='24 h']").is_visible()
+    assert page.locator("tr[data-window='24h']").is_visible()
     for c in g.pod.containers:
         assert page.locator(f"tr[data-container='{c.name}']").is_visible()
     _shot(page, "infrastructure-pod-detail")

@@ -171,6 +171,10 @@ def test_live_page_over_websocket_grows_and_names_the_dead_cluster(live_page, as
     state = page.locator(".live-state")
     assert state.get_attribute("data-live-state") == "live-ws"
     assert state.inner_text() == "Live via WebSocket"
+    # The age of the last value is on screen, ticking, and fresh while messages flow every second.
+    age = page.locator(".live-bar [data-live-age]")
+    assert age.inner_text().startswith("Last value ") and age.get_attribute("data-stale") == "false"
+    assert int(age.get_attribute("data-age-seconds")) <= 10  # stamped with the second it was read
     assert page.locator(".chart-body .uplot").count() == 1
     # Every fleet cluster answers with a value; the dead one is named and marked, the stream goes on.
     for cluster in fleet_prometheus.fleet.clusters:
@@ -216,6 +220,7 @@ def test_gpu_and_node_pages_update_live(live_page, asgi_server, fleet_prometheus
         "() => Number(document.querySelector('[data-gpu-live]').dataset.updates) >= 1", timeout=30000
     )
     assert bar.locator(".live-state").get_attribute("data-live-state") == "live-ws"
+    assert bar.locator("[data-live-age]").inner_text().startswith("Last value ")
     power = page.locator('[data-live-field="power_watts"]')
     assert power.get_attribute("data-live-value") not in (None, "")
     assert power.locator(".value").inner_text().endswith("W")

@@ -85,10 +85,12 @@ def test_breakdown_page_by_namespace(logged_in_page, live_server, fleet_clusters
     assert page.locator("figure[data-power-chart] .uplot canvas").count() == 1
     _shot(page, "monitoring-breakdown-cluster")
 
+    page.click(".time-range .tr-presets a:text-is('6 h')")
+    page.wait_for_url("**range=6h**")
     page.select_option("select[name=by]", "namespace")
-    page.select_option("select[name=window]", "6h")
     page.click(".filters button[type=submit]")
     page.wait_for_url("**by=namespace**")
+    assert "range=6h" in page.url
     assert page.locator(f"tr[data-key='{namespace}']").count() >= 1
     assert page.locator("tr[data-kind='idle']").is_visible()
     assert page.locator("tr[data-kind='unattributed']").is_visible()

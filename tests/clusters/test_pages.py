@@ -70,7 +70,7 @@ def test_detail_page_unknown_dead_and_links(staff_client, fleet_clusters, make_c
 
 def test_compare_page_rows_match_the_api(staff_client, staff_api, economics, make_cluster):
     make_cluster("dead-cluster")
-    html = _get(staff_client, "/clusters/compare/", window="1h")
+    html = _get(staff_client, "/clusters/compare/", range="1h")
     rows = table_rows(html, "cluster")
     assert set(rows) == {"seoul-a", "busan-b", "daejeon-c", "dead-cluster"}
     assert "Not answering" in rows["dead-cluster"][0] + " ".join(rows["dead-cluster"])
@@ -82,9 +82,26 @@ def test_compare_page_rows_match_the_api(staff_client, staff_api, economics, mak
     assert "unavailable" in rows["daejeon-c"][1]
 
 
-def test_compare_page_bad_window_is_a_message(staff_client, db):
-    html = _get(staff_client, "/clusters/compare/", expect=400, window="forever")
-    assert "Invalid window" in html
+def test_compare_page_bad_range_is_a_message_and_the_default(staff_client, db):
+    html = _get(staff_client, "/clusters/compare/", range="forever")
+    assert "The time range in the address is not valid" in html and "range:" in html
+    assert "energy, 24 h" in html
+
+
+def test_compare_page_over_a_past_range_matches_the_api_at_its_end(staff_client, staff_api, economics):
+    """A range that ended earlier: energy over it, evaluated at its end, as the API answers for that instant."""
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+    start = end - timedelta(hours=1)
+    fmt = "%Y-%m-%dT%H:%M"
+    html = _get(staff_client, "/clusters/compare/", **{"from": start.strftime(fmt), "to": end.strftime(fmt)})
+    rows = table_rows(html, "cluster")
+    query = {"window": "3600s", "time": int(end.timestamp())}
+    api = {r["cluster"]: r for r in staff_api.get("/api/v1/clusters/compare", query).json()["results"]}
+    printed = float(rows["seoul-a"][3].replace(",", ""))  # to 0.01 kWh
+    assert printed == pytest.approx(api["seoul-a"]["energy_kwh"], abs=0.006)
+    assert api["seoul-a"]["energy_kwh"] > 0
 
 
 def test_overview_shows_power_per_cluster_and_a_dead_one(staff_client, staff_api, economics, make_cluster):

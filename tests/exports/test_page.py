@@ -120,7 +120,7 @@ def test_bad_form_values_are_400_in_the_api_envelope(staff_client, params, param
 
 def test_the_energy_page_links_to_the_same_export(staff_client, make_cluster):
     make_cluster("seoul-a")
-    body = staff_client.get("/monitoring/energy/", {"group_by": "node", "start": "2026-11-01"}).content.decode()
+    body = staff_client.get("/monitoring/energy/", {"group_by": "node", "from": "2026-11-01T00:00"}).content.decode()
     start = body.index("data-download-export")
     links = body[start : body.index("</span>", start)]
     assert "/api/v1/export/energy?start=2026-11-01T00%3A00%3A00Z&amp;end=" in links
@@ -142,3 +142,12 @@ def test_the_redirect_downloads_real_files(staff_client, fleet_clusters, fleet_p
     )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "Daily report" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+
+
+def test_the_form_starts_on_the_range_carried_from_the_pages(staff_client, db):
+    """Opened from a page showing 7 days, the export window is 7 days; a custom range fills From/To."""
+    body = staff_client.get("/exports/", {"range": "7d"}).content.decode()
+    assert '<option value="7d" selected>' in body
+    body = staff_client.get("/exports/", {"from": "2026-11-01T00:00", "to": "2026-11-02T06:30"}).content.decode()
+    assert '<option value="custom" selected>' in body
+    assert 'name="start" value="2026-11-01T00:00"' in body and 'name="end" value="2026-11-02T06:30"' in body

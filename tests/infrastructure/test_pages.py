@@ -135,10 +135,12 @@ def test_node_detail_shows_parts_devices_pods_and_ipmi(staff_client, fleet_clust
     assert sensors["PCIe Riser 1/2 Temp"][5] == "ok"
     assert sensors["Inlet Temp"][4] == "°C"
     assert 'class="s-row s-unknown" data-sensor="M2/NVMe Temp"' in html
-    # The 24 h chart reads the node power API of that cluster.
-    chart = re.search(r'data-node-chart data-url="([^"]+)"', html).group(1)
-    assert unescape(chart) == f"/api/v1/infrastructure/nodes/{node.name}/power?cluster=seoul-a&window=24h"
-    assert "Energy (24 h)" in html and "Dell Inc. (674)" in html
+    # The chart reads the node power API of that cluster over the page's range (24 h by default).
+    chart = unescape(re.search(r'data-node-chart data-url="([^"]+)"', html).group(1))
+    assert re.fullmatch(
+        rf"/api/v1/infrastructure/nodes/{node.name}/power\?cluster=seoul-a&window=86400s&time=\d+", chart
+    )
+    assert "Energy in range" in html and "Over 24 h" in html and "Dell Inc. (674)" in html
 
 
 def test_node_detail_of_an_npu_node_links_its_npus(staff_client, fleet_clusters, fleet_prometheus):
@@ -224,7 +226,7 @@ def test_pod_detail_has_containers_devices_and_energy(staff_client, fleet_cluste
     devices = _rows(html, "device")
     assert g.uuid in devices and f'href="/accelerators/gpus/{g.uuid}/"' in html
     energy = _rows(html, "window")
-    assert set(energy) == {"1 h", "24 h"}
+    assert set(energy) == {"1h", "24h"}  # the last hour, then the page's range
     assert all(c[1] != "—" and float(c[1].replace(",", "")) > 0 for c in energy.values())
 
 

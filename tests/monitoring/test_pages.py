@@ -61,7 +61,7 @@ def test_power_page_shows_each_cluster_with_pue_carbon_and_cost(staff_client, ec
     assert daejeon[3] == "—" and daejeon[4] == "— unavailable" and daejeon[5] == "—" and daejeon[6] == "—"
     assert "IT power now" in html and "g CO₂e/h" in html
     assert "KRW" in html and "USD" in html  # the cost rate per currency
-    assert 'data-power-chart data-url="/api/v1/monitoring/timeseries/power?group_by=cluster"' in html
+    assert 'data-power-chart data-url="/api/v1/monitoring/timeseries/power?group_by=cluster&amp;start=' in html
     for resource in ("gpu", "npu", "cpu", "dram", "other"):
         assert f'data-resource="{resource}"' in html
     running = {p.namespace for c in fleet_prometheus.fleet.clusters for p in c.pods if p.running}
@@ -86,7 +86,7 @@ def test_power_page_unknown_cluster_is_a_message(staff_client, fleet_clusters):
 
 
 def test_breakdown_by_cluster_adds_up(staff_client, fleet_clusters, fleet_prometheus):
-    html = _get(staff_client, reverse("monitoring-breakdown"), by="cluster", window="1h")
+    html = _get(staff_client, reverse("monitoring-breakdown"), by="cluster", range="1h")
     rows = table_rows(html, "kind")
     groups = table_rows(html, "key")
     assert {"seoul-a", "busan-b", "daejeon-c"} <= set(groups)
@@ -95,14 +95,14 @@ def test_breakdown_by_cluster_adds_up(staff_client, fleet_clusters, fleet_promet
     parts += [rows["idle"][1], rows["unattributed"][1]]
     assert sum(_number(p) for p in parts) == pytest.approx(_number(total[1]), abs=0.5)
     assert _number(total[3]) > 0  # energy over the window (kWh)
-    assert "Energy, 1 hour (kWh)" in html
+    assert "Energy, 1 h (kWh)" in html
     assert 'data-group="cluster"' in html
 
 
 def test_breakdown_by_namespace_lists_the_fleets_namespaces(staff_client, fleet_clusters, fleet_prometheus):
     fleet = fleet_prometheus.fleet
     namespace = next(p.namespace for p in fleet.clusters[0].pods if p.running)
-    html = _get(staff_client, reverse("monitoring-breakdown"), by="namespace", window="6h")
+    html = _get(staff_client, reverse("monitoring-breakdown"), by="namespace", range="6h")
     groups = table_rows(html, "key")
     assert namespace in groups
     assert groups[namespace][1] in {"seoul-a", "busan-b", "daejeon-c"}
@@ -112,12 +112,27 @@ def test_breakdown_by_namespace_lists_the_fleets_namespaces(staff_client, fleet_
     assert "data-power-chart" not in html and 'data-kind="total"' in html
 
 
+def test_breakdown_bad_parameters_are_a_message(staff_client, fleet_clusters):
+    html = _get(staff_client, reverse("monitoring-breakdown"), expect=400, by="colour")
+    assert "Invalid parameter." in html and "by" in html
+
+
 @pytest.mark.parametrize(
-    ("params", "field"), [({"by": "colour"}, "by"), ({"window": "soon"}, "window"), ({"window": "1m"}, "window")]
+    ("params", "field"),
+    [
+        ({"range": "soon"}, "range"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2026-11-20T00:00", "to": "2026-11-10T00:00"}, "from"),
+        ({"from": "2026-11-20T00:00", "to": "2026-11-20T00:01"}, "from"),
+    ],
 )
-def test_breakdown_bad_parameters_are_a_message(staff_client, fleet_clusters, params, field):
-    html = _get(staff_client, reverse("monitoring-breakdown"), expect=400, **params)
-    assert "Invalid parameter." in html and field in html
+def test_a_bad_time_range_is_named_and_the_default_shown(staff_client, fleet_clusters, fleet_prometheus, params, field):
+    """Any page with history: the control says what was wrong, the page shows the last 24 hours."""
+    for name in ("monitoring-breakdown", "monitoring-energy", "monitoring-page"):
+        html = _get(staff_client, reverse(name), **params)
+        assert "The time range in the address is not valid; showing the last 24 hours." in html
+        assert f"{field}:" in html
+        assert 'class="active" aria-current="true">24 h</a>' in html
 
 
 def test_energy_report_by_namespace(staff_client, economics, fleet_prometheus):
@@ -151,7 +166,9 @@ def test_energy_report_by_cluster_between_dates(staff_client, economics, fleet_p
 
     # Today, unless it began minutes ago (a window shorter than the shortest allowed): then yesterday.
     today = (utcnow() - timedelta(minutes=30)).date().isoformat()
-    html = _get(staff_client, reverse("monitoring-energy"), group_by="cluster", start=today, end=today, idle="share")
+    html = _get(
+        staff_client, reverse("monitoring-energy"), group_by="cluster", idle="share", **{"from": f"{today}T00:00"}
+    )
     rows = table_rows(html, "row")
     assert {"seoul-a/seoul-a", "busan-b/busan-b", "daejeon-c/daejeon-c"} <= set(rows)
     seoul, daejeon = rows["seoul-a/seoul-a"], rows["daejeon-c/daejeon-c"]
@@ -165,8 +182,6 @@ def test_energy_report_by_cluster_between_dates(staff_client, economics, fleet_p
     [
         ({"group_by": "pod"}, "group_by"),
         ({"idle": "keep"}, "idle"),
-        ({"start": "yesterday"}, "start"),
-        ({"start": "2026-11-20", "end": "2026-11-10"}, "start"),
     ],
 )
 def test_energy_bad_parameters_are_a_message(staff_client, fleet_clusters, params, field):
@@ -174,15 +189,23 @@ def test_energy_bad_parameters_are_a_message(staff_client, fleet_clusters, param
     assert "Invalid parameter." in html and field in html
 
 
-def test_energy_report_empty_date_fields_mean_the_last_24_hours(staff_client, fleet_clusters, fleet_prometheus):
-    html = _get(staff_client, reverse("monitoring-energy"), start="", end="", group_by="node", idle="node")
-    assert "(24.0 h)" in html and 'name="start" value=""' in html
+def test_energy_report_empty_range_fields_mean_the_last_24_hours(staff_client, fleet_clusters, fleet_prometheus):
+    html = _get(staff_client, reverse("monitoring-energy"), range="", to="", group_by="node", idle="node")
+    assert "(24.0 h)" in html and 'class="active" aria-current="true">24 h</a>' in html
     nodes = {n.name for n in fleet_prometheus.fleet.nodes.values()}
     assert nodes & {key.split("/")[1] for key in table_rows(html, "row") if key != "total"}
 
 
-def test_breakdown_keeps_a_custom_window(staff_client, fleet_clusters, fleet_prometheus):
-    html = _get(staff_client, reverse("monitoring-breakdown"), by="resource_type", window="2h")
-    assert '<option value="2h" selected>2h</option>' in html
-    assert "Energy, 2 hours (kWh)" in html
+def test_breakdown_keeps_a_custom_range(staff_client, fleet_clusters, fleet_prometheus):
+    from datetime import timedelta
+
+    from kcloud.timeutil import utcnow
+
+    # Two hours that ended an hour ago: inside the fleet's history, not "now".
+    end_at = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    start, end = (end_at - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"), end_at.strftime("%Y-%m-%dT%H:%M")
+    html = _get(staff_client, reverse("monitoring-breakdown"), by="resource_type", **{"from": start, "to": end})
+    assert f'name="from" value="{start}"' in html and f'name="to" value="{end}"' in html
+    assert f"Energy, {start.replace('T', ' ')} → {end.replace('T', ' ')} UTC (kWh)" in html
+    assert "Power at the range's end" in html  # a past range: not "now"
     assert {"GPU", "NPU", "CPU", "DRAM"} == set(table_rows(html, "key"))
