@@ -6,8 +6,9 @@
  * MIG instances / NPU partitions → pods. Pods holding a device sit in the first pod
  * column next to it, joined by an "allocated_to" line whose width follows the share;
  * the other pods fill a grid. Fill colour = power, relative to the largest vertex of
- * the same kind (a pod's few watts are not compared with a node's kilowatts); the dot
- * is the status. Hovering a box shows its values (SVG <title>).
+ * the same kind (a pod's few watts are not compared with a node's kilowatts); the mark
+ * is the status, by shape as well as colour. Hovering a box shows its values (SVG <title>);
+ * the figure's text alternative names each node's power and every vertex needing attention.
  * A <select data-topology-node> narrows the graph to one node (?node=).
  */
 (function () {
@@ -20,11 +21,25 @@
   const W = {node: 170, device: 196, slice: 150, pod: 190};
   const GAP = 30;
   const NODE_BOX = 3 * ROW - 6; // the band's background shows how far a node reaches
-  const STATUS_COLORS = {
-    active: "#1a7f37", ready: "#1a7f37", Running: "#1a7f37",
-    idle: "#8c959f", Pending: "#9a6700", unknown: "#8c959f", Unknown: "#8c959f",
-    unavailable: "#d1242f", not_ready: "#d1242f", Failed: "#d1242f",
+  // A dark page gets a dark ramp (light text on low power) and brighter marks, a light page light ones.
+  const DARK = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  // Status by shape as well as colour (the legend shows the same marks): one colour per shape.
+  const MARK_COLORS = DARK ? {ok: "#3fb950", idle: "#8b949e", pending: "#d29922", bad: "#f85149"}
+    : {ok: "#1a7f37", idle: "#8c959f", pending: "#9a6700", bad: "#d1242f"};
+  const STATUS_SHAPES = {
+    active: "ok", ready: "ok", Running: "ok", Succeeded: "ok",
+    idle: "idle", unknown: "idle", Unknown: "idle", Pending: "pending",
+    unavailable: "bad", not_ready: "bad", Failed: "bad",
   };
+  // Shapes centred on (8, 10), the mark's place in a box.
+  const SHAPES = {
+    ok: color => ["circle", {cx: 8, cy: 10, r: 3.5, fill: color}],
+    idle: color => ["circle", {cx: 8, cy: 10, r: 3, fill: "none", stroke: color, "stroke-width": 1.5}],
+    pending: color => ["path", {d: "M8,5.5 L12,13 L4,13 Z", fill: color}],
+    bad: color => ["rect", {x: 4.5, y: 6.5, width: 7, height: 7, fill: color}],
+  };
+  // Where the text turns from dark to light (light ramp) or back (dark ramp): both inks contrast best there.
+  const INK_SWITCH = 0.7;
   const KIND_LABELS = {node: "node", gpu: "GPU", npu: "NPU", mig: "MIG instance", partition: "NPU partition", pod: "pod"};
 
   function el(name, attrs, parent) {
@@ -47,15 +62,30 @@
     return model.replace(/^(NVIDIA|Tesla)\s+/i, "");
   }
 
-  // Power → fill: light to dark blue along the kind's range; unknown → light grey.
+  // Power → fill: light to dark blue along the kind's range (dark to bright on a dark page); unknown → grey.
   function fill(v, top) {
-    if (v == null) return "#f1f3f5";
+    if (v == null) return DARK ? "#21262d" : "#f1f3f5";
     const t = top > 0 ? Math.max(0, Math.min(1, v / top)) : 0;
-    return "hsl(214, 80%, " + (94 - 56 * t).toFixed(1) + "%)";
+    return DARK ? "hsl(214, 60%, " + (18 + 44 * t).toFixed(1) + "%)" : "hsl(214, 80%, " + (94 - 56 * t).toFixed(1) + "%)";
   }
 
   function ink(v, top) {
-    return v != null && top > 0 && v / top > 0.55 ? "#ffffff" : "#1f2328";
+    const high = v != null && top > 0 && v / top > INK_SWITCH;
+    if (DARK) return high ? "#0d1117" : "#e6edf3";
+    return high ? "#ffffff" : "#1f2328";
+  }
+
+  // ``edge``: the box's text colour, a thin outline that keeps a filled mark clear of any fill.
+  function statusMark(parent, status, edge) {
+    const shape = STATUS_SHAPES[status] || "idle";
+    const [name, attrs] = SHAPES[shape](MARK_COLORS[shape]);
+    const outline = shape === "idle" ? {} : {stroke: edge, "stroke-width": 0.75};
+    return el(name, {...attrs, ...outline, class: "topo-status", "data-status": status || "unknown"}, parent);
+  }
+
+  // The same mark for the legend, drawn by CSS (.topo-legend .mark-*): the figure's one SVG is the graph.
+  function legendMark(shape) {
+    return "<i class=\"mark mark-" + shape + "\" style=\"color: " + MARK_COLORS[shape] + "\"></i>";
   }
 
   function tooltip(v) {
@@ -79,7 +109,7 @@
     const top = tops[v.kind];
     el("rect", {width: w, height: h, rx: 4, fill: fill(v.power_watts, top),
                 class: v.power_watts == null ? "unknown" : ""}, g);
-    el("circle", {cx: 8, cy: 10, r: 3.5, fill: STATUS_COLORS[v.status] || "#8c959f"}, g);
+    statusMark(g, v.status, ink(v.power_watts, top));
     // A node's name gets the whole first line (its watts go below it); others: label left, watts right.
     const stacked = v.kind === "node";
     const value = el("text", stacked ? {x: 16, y: 31, class: "topo-w", fill: ink(v.power_watts, top)}
@@ -229,6 +259,7 @@
             1 + 2.5 * (e.share == null ? 0 : e.share));
     });
     svg.setAttribute("data-devices", deviceCount);
+    KCloudCharts.describe(container.closest("figure"), summary(graph, L.bands));
     return tops;
   }
 
@@ -241,14 +272,31 @@
     element.innerHTML =
       "<span class=\"topo-scale\"><span class=\"topo-gradient\"></span>" + gettext("power, relative to the largest of its kind:") +
       " " + parts.join(" · ") + "</span>" +
-      "<span><i class=\"dot\" style=\"background:#1a7f37\"></i>" + gettext("active / ready / running") + "</span>" +
-      "<span><i class=\"dot\" style=\"background:#8c959f\"></i>" + gettext("idle") + "</span>" +
-      "<span><i class=\"dot\" style=\"background:#9a6700\"></i>" + gettext("pending") + "</span>" +
-      "<span><i class=\"dot\" style=\"background:#d1242f\"></i>" + gettext("unavailable / not ready") + "</span>" +
+      "<span>" + legendMark("ok") + gettext("active / ready / running") + "</span>" +
+      "<span>" + legendMark("idle") + gettext("idle") + "</span>" +
+      "<span>" + legendMark("pending") + gettext("pending") + "</span>" +
+      "<span>" + legendMark("bad") + gettext("unavailable / not ready") + "</span>" +
       "<span><i class=\"line allocated\"></i>" + gettext("allocated to pod (width = share)") + "</span>" +
       "<span class=\"muted\">" + count(nodes, ngettext("%(n)s node", "%(n)s nodes", nodes)) + " · " +
       count(devices, ngettext("%(n)s device", "%(n)s devices", devices)) + " · " +
       count(pods, ngettext("%(n)s pod", "%(n)s pods", pods)) + " · " + gettext("MIG / partition power is a part of its device's") + "</span>";
+  }
+
+  /* The graph in words (the SVG is one image to a screen reader): each node's power, devices
+   * and pods, then the vertices whose status needs a look. */
+  function summary(graph, bands) {
+    const lines = bands.map(b => interpolate(gettext("%(node)s: %(power)s, %(devices)s, %(pods)s."), {
+      node: b.node.label, power: watts(b.node.power_watts),
+      devices: count(b.devices, ngettext("%(n)s device", "%(n)s devices", b.devices)),
+      pods: count(b.pods, ngettext("%(n)s pod", "%(n)s pods", b.pods)),
+    }, true));
+    const attention = graph.nodes.filter(v => ["pending", "bad"].includes(STATUS_SHAPES[v.status]))
+      .map(v => KIND_LABELS[v.kind] + " " + v.label + " (" + v.status + ")");
+    if (attention.length) {
+      lines.push(interpolate(gettext("Needing attention (pending, not ready, unavailable or failed): %(names)s."),
+        {names: attention.join(", ")}, true));
+    }
+    return lines.join(" ");
   }
 
   async function load(figure, node) {

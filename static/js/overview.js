@@ -67,6 +67,7 @@
 
   async function load(section) {
     const body = section.querySelector(".waste-body");
+    section.dataset.state = "loading";  // tests (and the page-wide audits) wait for "done"
     body.dataset.efficiencyUrl = section.dataset.url;
     try {
       render(body, await KCloudCharts.fetchJSON(section.dataset.url));

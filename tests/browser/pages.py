@@ -51,3 +51,19 @@ def shot_name(prefix: str, path: str) -> str:
     """``ko-clusters-seoul-a.png`` for ``/clusters/seoul-a/``: one file name per page and variant."""
     path = path.split("?")[0].rstrip("/")
     return f"{prefix}{path.replace('/', '-') or '-overview'}.png"
+
+
+# Generous: a cold 30-day chart on a loaded CI machine takes seconds, and a page that never
+# settles still fails, naming what kept loading.
+SETTLE_MS = 45_000
+_LOADING = "() => [...document.querySelectorAll('[data-state=loading]')].map(e => e.outerHTML.slice(0, 160))"
+
+
+def settle(page, what: str) -> None:
+    """Wait until every ``data-state`` element of ``page`` finished; fail naming ``what`` and the laggards."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(SETTLED, timeout=SETTLE_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{what} still loading after {SETTLE_MS} ms: {page.evaluate(_LOADING)}") from None
