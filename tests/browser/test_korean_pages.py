@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.browser.pages import SETTLED, pages, shot_name
+from tests.browser.pages import pages, settle, shot_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.prometheus, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def test_every_page_in_korean_shows_no_english_sentence(
             response = page.goto(live_server.url + path)
             assert response.status == 200, path
             assert page.get_attribute("html", "lang") == "ko", path
-            page.wait_for_function(SETTLED, timeout=20_000)
+            settle(page, path)
             visible = page.inner_text("body")
             english = sorted(s for s in sentences if s in visible)
             if english:
