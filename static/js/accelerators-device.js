@@ -12,6 +12,9 @@
 (function () {
   "use strict";
 
+  // The words the server prints for a device's status (accelerators/views/lists.py).
+  const STATUS_LABELS = {active: gettext("active"), idle: gettext("idle"), unavailable: gettext("unavailable")};
+
   function seriesOf(body, label) {
     const values = body.values || [];
     // All-null means the exporter does not report it (e.g. utilization under MIG).
@@ -71,7 +74,8 @@
       }
       tiles.forEach(tile => setKpi(tile, gpu[tile.dataset.liveField]));
       const time = message.timestamp.replace("T", " ").replace("Z", " UTC");
-      return interpolate(gettext("Updated %(time)s · %(status)s"), {time, status: gpu.status}, true);
+      const status = STATUS_LABELS[gpu.status] || gpu.status;
+      return interpolate(gettext("Updated %(time)s · %(status)s"), {time, status}, true);
     });
   }
 

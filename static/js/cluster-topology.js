@@ -40,7 +40,8 @@
   };
   // Where the text turns from dark to light (light ramp) or back (dark ramp): both inks contrast best there.
   const INK_SWITCH = 0.7;
-  const KIND_LABELS = {node: "node", gpu: "GPU", npu: "NPU", mig: "MIG instance", partition: "NPU partition", pod: "pod"};
+  const KIND_LABELS = {node: gettext("node"), gpu: "GPU", npu: "NPU", mig: gettext("MIG instance"),
+                       partition: gettext("NPU partition"), pod: gettext("pod")};
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(NS, name);
@@ -88,17 +89,28 @@
     return "<i class=\"mark mark-" + shape + "\" style=\"color: " + MARK_COLORS[shape] + "\"></i>";
   }
 
+  // "label: value" in the page's language (the labels are the tooltip's only words).
+  function fact(template, values) {
+    return interpolate(template, values, true);
+  }
+
   function tooltip(v) {
     const lines = [KIND_LABELS[v.kind] + ": " + v.label];
     if (v.kind === "gpu" || v.kind === "npu") lines.push(v.name);
-    if (v.model) lines.push("model: " + v.model + (v.vendor ? " (" + v.vendor + ")" : ""));
-    if (v.namespace) lines.push("namespace: " + v.namespace);
-    if (v.node && v.kind !== "node") lines.push("node: " + v.node);
-    lines.push("power: " + watts(v.power_watts) + (v.power_share != null
-      ? " (" + (100 * v.power_share).toFixed(1) + " % of the device)" : ""));
-    if (v.status) lines.push("status: " + v.status);
-    if (v.utilization_percent != null) lines.push("utilization: " + v.utilization_percent.toFixed(1) + " %");
-    if (v.temperature_celsius != null) lines.push("temperature: " + v.temperature_celsius.toFixed(0) + " °C");
+    if (v.model) lines.push(fact(gettext("model: %(model)s"), {model: v.model + (v.vendor ? " (" + v.vendor + ")" : "")}));
+    if (v.namespace) lines.push(fact(gettext("namespace: %(namespace)s"), {namespace: v.namespace}));
+    if (v.node && v.kind !== "node") lines.push(fact(gettext("node: %(node)s"), {node: v.node}));
+    lines.push(v.power_share != null
+      ? fact(gettext("power: %(power)s (%(share)s of the device)"),
+        {power: watts(v.power_watts), share: (100 * v.power_share).toFixed(1) + " %"})
+      : fact(gettext("power: %(power)s"), {power: watts(v.power_watts)}));
+    if (v.status) lines.push(fact(gettext("status: %(status)s"), {status: v.status}));
+    if (v.utilization_percent != null) {
+      lines.push(fact(gettext("utilization: %(value)s"), {value: v.utilization_percent.toFixed(1) + " %"}));
+    }
+    if (v.temperature_celsius != null) {
+      lines.push(fact(gettext("temperature: %(value)s"), {value: v.temperature_celsius.toFixed(0) + " °C"}));
+    }
     return lines.join("\n");
   }
 

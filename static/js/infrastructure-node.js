@@ -20,6 +20,8 @@
     {key: "npu_power_watts", label: "NPU", color: "#bf3989"},
     {key: "other", label: gettext("Other (wall - parts)"), color: "#9a6700"},
   ];
+  // The words the server prints for a device's status (accelerators/views/lists.py).
+  const STATUS_LABELS = {active: gettext("active"), idle: gettext("idle"), unavailable: gettext("unavailable")};
 
   function other(point) {
     const m = point.measured_power_watts;
@@ -83,7 +85,7 @@
         row.querySelector("[data-live-power]").textContent = KCloudLive.format(gpu.power_watts, 1);
         const badge = row.querySelector("[data-live-status] .badge");
         badge.className = "badge badge-" + gpu.status;
-        badge.textContent = gpu.status;
+        badge.textContent = STATUS_LABELS[gpu.status] || gpu.status;
       });
       const power = known(gpus.map(g => g.power_watts));
       const util = known(gpus.map(g => g.utilization_percent));
