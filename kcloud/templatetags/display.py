@@ -29,7 +29,9 @@ def num(value: float | None, digits: int = 0) -> str:
     """
     if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         return DASH
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    # A tiny negative (float noise of a difference) rounds to "-0.000": a zero has no sign.
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 @register.filter

@@ -17,6 +17,11 @@ def test_num_prints_a_missing_value_as_a_dash_never_zero():
     assert num(None) == DASH and num(float("nan"), 2) == DASH and num(float("inf")) == DASH
 
 
+def test_a_zero_has_no_sign_but_a_negative_number_keeps_it():
+    assert num(-0.0001, 3) == "0.000" and num(-0.0, 1) == "0.0" and num(-0.4) == "0"
+    assert num(-0.002, 3) == "-0.002" and num(-1234.5, 1) == "-1,234.5"
+
+
 def test_a_variable_the_template_cannot_resolve_is_missing():
     # {{ power.avg_power_watts }} when the 24 h query failed and there is no ``power``.
     assert _render('{{ power.avg_power_watts|num:1|unit:"W" }}', power=None) == DASH
