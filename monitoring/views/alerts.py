@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clusters.scope import Principal
+from kcloud import timerange
 from kcloud.auth import roles
 from kcloud.auth.middleware import requires
 from kcloud.timeutil import utcnow
@@ -22,6 +23,7 @@ from monitoring.alerting.scope import visible_alerts, visible_budgets
 from monitoring.models import AlertEvent, EvaluationRun
 
 SILENCE_HOURS = (1, 4, 24)
+HISTORY_ROWS = 100  # the newest state changes of the range (a shorter range shows older ones)
 
 
 def budget_rows(budgets) -> list[dict]:
@@ -60,11 +62,16 @@ def alerting_context(principal, cluster: str | None = None) -> dict:
 def alerts_page(request: HttpRequest) -> HttpResponse:
     principal = Principal.from_request(request)
     alerts = visible_alerts(principal)
+    # The history is the page's time range (what fired and resolved in it), newest first.
+    time_range = timerange.for_request(request)
+    events = AlertEvent.objects.filter(alert__in=alerts, at__gte=time_range.start, at__lte=time_range.end)
     context = {
         "tab": "alerts",
         "active": [a for a in alerts if a.state != "resolved"],
         "budgets": budget_rows(visible_budgets(principal)),
-        "events": AlertEvent.objects.filter(alert__in=alerts).select_related("alert__rule")[:30],
+        "events": events.select_related("alert__rule")[:HISTORY_ROWS],
+        "events_count": events.count(),
+        "history_rows": HISTORY_ROWS,
         "last_run": EvaluationRun.objects.first(),
         "silence_hours": SILENCE_HOURS,
         "can_act": roles.can_operate(request.user),

@@ -71,3 +71,25 @@ def test_overview_and_cluster_page_show_budgets_and_firing_alerts(staff_client, 
         body = staff_client.get(url).content.decode()
         assert "Budgets and alerts" in body and "seoul today" in body, url
         assert "1 firing" in body and "seoul-a/n1/GPU-1" in body, url
+
+
+def test_the_history_is_the_pages_time_range(staff_client, alerting):
+    from datetime import timedelta
+
+    from monitoring.models import AlertEvent
+
+    now = utcnow()
+    AlertEvent.objects.create(alert=alerting, kind="fired", at=now - timedelta(minutes=30), message="fired recently")
+    AlertEvent.objects.create(alert=alerting, kind="resolved", at=now - timedelta(days=3), message="resolved days ago")
+    history = staff_client.get("/monitoring/alerts/").content.decode().split('id="history-h"')[1]
+    assert "fired recently" in history and "resolved days ago" not in history and "(1)" in history  # 24 h
+    history = staff_client.get("/monitoring/alerts/", {"range": "7d"}).content.decode().split('id="history-h"')[1]
+    assert "fired recently" in history and "resolved days ago" in history and "(2)" in history
+    history = staff_client.get("/monitoring/alerts/", {"range": "1h"}).content.decode().split('id="history-h"')[1]
+    assert "fired recently" in history and "resolved days ago" not in history
+    span = {
+        "from": (now - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M"),
+        "to": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    history = staff_client.get("/monitoring/alerts/", span).content.decode().split('id="history-h"')[1]
+    assert "fired recently" not in history and "resolved days ago" in history
