@@ -31,8 +31,13 @@ DEFAULT = "24h"
 CUSTOM = "custom"
 # The shortest custom window: two scrape intervals give no rate, five minutes do.
 MIN_SPAN = timedelta(minutes=5)
-ROLLING = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
-ROLLING["30d"] = timedelta(days=30)
+ROLLING = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 PRESETS = (
     ("1h", gettext_lazy("1 h")),
     ("6h", gettext_lazy("6 h")),

@@ -13,8 +13,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accelerators.devices import Gpu, Npu
+from accelerators.presentation import status_label
 from accelerators.services import history, inventory
-from accelerators.views.lists import status_label
 from clusters.prometheus.errors import PrometheusError
 from clusters.scope import Principal, select_clusters
 from kcloud import timerange
@@ -47,39 +47,37 @@ def _power_in_range(
 
 
 # (metrics drawn on one chart, their legend labels, title with unit, unit, message when empty)
+_POWER_CHART = (
+    "power_watts",
+    (_("Power"),),
+    _("Power (W)"),
+    "W",
+    _("Power not available: no samples in this time range."),
+)
+_UTILIZATION_CHART = (
+    "utilization_percent",
+    (_("Utilization"),),
+    _("Utilization (%)"),
+    "%",
+    _("Utilization not available: no samples in this time range."),
+)
+
+
+def _temperature_chart(metrics: str, labels: tuple) -> tuple:
+    """The temperature chart: the two sensors each kind of device has, one line each."""
+    empty = _("Temperature not available: no samples in this time range.")
+    return (metrics, labels, _("Temperature (°C)"), "°C", empty)
+
+
 GPU_CHARTS = (
-    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in this time range.")),
-    (
-        "temperature_celsius,memory_temperature_celsius",
-        ("GPU", _("Memory")),
-        _("Temperature (°C)"),
-        "°C",
-        _("Temperature not available: no samples in this time range."),
-    ),
-    (
-        "utilization_percent",
-        (_("Utilization"),),
-        _("Utilization (%)"),
-        "%",
-        _("Utilization not available: no samples in this time range."),
-    ),
+    _POWER_CHART,
+    _temperature_chart("temperature_celsius,memory_temperature_celsius", ("GPU", _("Memory"))),
+    _UTILIZATION_CHART,
 )
 NPU_CHARTS = (
-    ("power_watts", (_("Power"),), _("Power (W)"), "W", _("Power not available: no samples in this time range.")),
-    (
-        "temperature_celsius,ambient_temperature_celsius",
-        (_("Peak"), _("Ambient")),
-        _("Temperature (°C)"),
-        "°C",
-        _("Temperature not available: no samples in this time range."),
-    ),
-    (
-        "utilization_percent",
-        (_("Utilization"),),
-        _("Utilization (%)"),
-        "%",
-        _("Utilization not available: no samples in this time range."),
-    ),
+    _POWER_CHART,
+    _temperature_chart("temperature_celsius,ambient_temperature_celsius", (_("Peak"), _("Ambient"))),
+    _UTILIZATION_CHART,
 )
 
 

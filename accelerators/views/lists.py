@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accelerators.devices import STATUSES, Gpu, Npu
 from accelerators.params import GPU_ORDERING, NPU_ORDERING, model_filters
+from accelerators.presentation import status_label
 from accelerators.services import inventory
 from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
@@ -24,13 +25,6 @@ from kcloud.web import Column, headers, values
 
 PAGE_SIZE = 50
 NPU_VENDORS = ("furiosa", "rebellions")
-# The words shown for a device status (the value itself stays in CSS classes and the filter's GET).
-STATUS_LABELS = {"active": _("active"), "idle": _("idle"), "unavailable": _("unavailable")}
-
-
-def status_label(status: str):
-    """The word shown for ``status`` (a status without one is shown as it is)."""
-    return STATUS_LABELS.get(status, status)
 
 
 def _allocations(device: Gpu | Npu) -> list[str]:
@@ -41,11 +35,9 @@ def _allocations(device: Gpu | Npu) -> list[str]:
     return list(seen)
 
 
-GPU_COLUMNS = (
-    Column("GPU"),
-    Column(_("Cluster"), "cluster"),
-    Column(_("Node"), "node"),
-    Column(_("Model"), "model_name"),
+_PLACE = (Column(_("Cluster"), "cluster"), Column(_("Node"), "node"))
+# What both lists show after the device's identity: its state and readings, then who holds it.
+_READINGS = (
     Column(_("Status"), "status"),
     Column(_("Power (W)"), "power_watts", True),
     Column(_("Temp (°C)"), "temperature_celsius", True),
@@ -53,19 +45,8 @@ GPU_COLUMNS = (
     Column(_("Memory used / total (GiB)"), "memory_used_mb", True),
     Column(_("Allocated to"), "namespace"),
 )
-NPU_COLUMNS = (
-    Column("NPU"),
-    Column(_("Cluster"), "cluster"),
-    Column(_("Node"), "node"),
-    Column(_("Vendor"), "vendor"),
-    Column(_("Model"), "model"),
-    Column(_("Status"), "status"),
-    Column(_("Power (W)"), "power_watts", True),
-    Column(_("Temp (°C)"), "temperature_celsius", True),
-    Column(_("Util (%)"), "utilization_percent", True),
-    Column(_("Memory used / total (GiB)"), "memory_used_mb", True),
-    Column(_("Allocated to"), "namespace"),
-)
+GPU_COLUMNS = (Column("GPU"), *_PLACE, Column(_("Model"), "model_name"), *_READINGS)
+NPU_COLUMNS = (Column("NPU"), *_PLACE, Column(_("Vendor"), "vendor"), Column(_("Model"), "model"), *_READINGS)
 
 
 def _filters(request: HttpRequest, kind: str) -> inventory.Filters:

@@ -33,16 +33,6 @@ PHASE_LABELS = {
     "Failed": _("Failed"),
     "Unknown": _("Unknown"),
 }
-DEVICE_STATUS_LABELS = {"active": _("active"), "idle": _("idle"), "unavailable": _("unavailable")}
-SENSOR_STATE_LABELS = {"ok": _("ok"), "warning": _("warning"), "critical": _("critical"), "unknown": _("unknown")}
-SENSOR_TYPE_LABELS = {
-    "temperature": _("temperature"),
-    "fan": _("fan"),
-    "voltage": _("voltage"),
-    "current": _("current"),
-    "power": _("power"),
-    "other": _("other"),
-}
 
 
 def label_of(labels: dict, value: str | None):
@@ -117,13 +107,10 @@ def unavailable(
 
 
 __all__ = [
-    "DEVICE_STATUS_LABELS",
     "NODE_STATUS_LABELS",
     "PAGE_SIZE",
     "PHASE_LABELS",
     "POWER_PARTS",
-    "SENSOR_STATE_LABELS",
-    "SENSOR_TYPE_LABELS",
     "choices",
     "label_of",
     "power_bar",

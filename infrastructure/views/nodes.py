@@ -12,24 +12,22 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accelerators.presentation import status_label
 from clusters.lookup import lookup, resolve_one
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.errors import PrometheusError
 from clusters.prometheus.fanout import down_summary, fan_out
 from clusters.scope import Principal, select_clusters
 from hardware import services as hardware
-from hardware.presentation import sensor_rows
+from hardware.presentation import TYPE_LABELS, sensor_rows, state_label
 from infrastructure.services import common, nodes
 from infrastructure.services.snapshot import NODE_STATUSES as STATUSES
 from infrastructure.services.snapshot import Node, Pod
 from infrastructure.views.common import (
-    DEVICE_STATUS_LABELS,
     NODE_STATUS_LABELS,
     PAGE_SIZE,
     PHASE_LABELS,
     POWER_PARTS,
-    SENSOR_STATE_LABELS,
-    SENSOR_TYPE_LABELS,
     choices,
     label_of,
     largest_power,
@@ -177,7 +175,7 @@ def _devices(n: Node) -> list[dict]:
                 "label": f"#{g.index}" if g.index is not None else g.uuid[:12],
                 "model": g.model_name,
                 "status": g.status,
-                "status_label": label_of(DEVICE_STATUS_LABELS, g.status),
+                "status_label": status_label(g.status),
                 "power": g.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in g.allocations}),
             }
@@ -192,7 +190,7 @@ def _devices(n: Node) -> list[dict]:
                 "vendor": x.vendor,
                 "model": x.model,
                 "status": x.status,
-                "status_label": label_of(DEVICE_STATUS_LABELS, x.status),
+                "status_label": status_label(x.status),
                 "power": x.power_watts,
                 "allocations": sorted({f"{a.namespace}/{a.pod}" for a in x.allocations}),
             }
@@ -287,8 +285,8 @@ def _sensor_rows(ipmi: hardware.NodeIpmi) -> list[dict]:
     return [
         {
             **row,
-            "state_label": label_of(SENSOR_STATE_LABELS, row["state"]),
-            "type_label": label_of(SENSOR_TYPE_LABELS, row["type"]),
+            "state_label": state_label(row["state"]),
+            "type_label": label_of(TYPE_LABELS, row["type"]),
         }
         for row in sensor_rows(ipmi.sensors)
     ]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accelerators.presentation import status_label
 from clusters.lookup import lookup, resolve_one
 from clusters.prometheus.cache import evaluation_time
 from clusters.prometheus.errors import PrometheusError
@@ -17,7 +18,7 @@ from clusters.prometheus.fanout import down_summary
 from clusters.scope import Principal, select_clusters
 from infrastructure.services import common, pods
 from infrastructure.services.snapshot import PHASES
-from infrastructure.views.common import DEVICE_STATUS_LABELS, PAGE_SIZE, PHASE_LABELS, choices, label_of, unavailable
+from infrastructure.views.common import PAGE_SIZE, PHASE_LABELS, choices, label_of, unavailable
 from infrastructure.views.nodes import node_url, pod_row
 from kcloud import timerange
 from kcloud.api.errors import ApiError
@@ -198,7 +199,7 @@ def pod_detail(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
                 "url": x["url"],
                 "label": getattr(x["d"], "device", None) or x["id"][:13],
                 "status": x["d"].status,
-                "status_label": label_of(DEVICE_STATUS_LABELS, x["d"].status),
+                "status_label": status_label(x["d"].status),
                 "power": x["d"].power_watts,
                 "share": shares.get(x["id"], 0.0) * 100,
                 "attributed": None if x["d"].power_watts is None else x["d"].power_watts * shares.get(x["id"], 0.0),

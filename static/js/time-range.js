@@ -23,7 +23,6 @@
   }
 
   function carry(range) {
-    if (!range.length) return;
     document.querySelectorAll("main a[href]").forEach(a => {
       if (a.closest("[data-time-range]")) return;  // the presets name their own range
       const url = new URL(a.getAttribute("href"), location.href);
@@ -76,11 +75,14 @@
     return !!document.querySelector("[data-time-range][data-zoomable]");
   }
 
-  carry(current());
-  keepInForms(current());
-  // Links drawn later by the pages' scripts (tables filled from the API) are carried too.
-  new MutationObserver(() => carry(current())).observe(document.querySelector("main") || document.body,
-    {childList: true, subtree: true});
+  const range = current();
+  if (range.length) {  // the default range is not carried: nothing to watch for
+    carry(range);
+    keepInForms(range);
+    // Links drawn later by the pages' scripts (tables filled from the API) are carried too.
+    new MutationObserver(() => carry(range)).observe(document.querySelector("main") || document.body,
+      {childList: true, subtree: true});
+  }
 
   window.KCloudTimeRange = {zoom, enabled};
 })();
