@@ -168,6 +168,28 @@ def test_the_navigation_shows_without_javascript_and_at_desktop_width(browser, l
             context.close()
 
 
+# Links of the header outside their own box (scrolled out of sight in the nav), the header or the window.
+CUT_OFF = """() => [...document.querySelectorAll('nav.nav a, .account a, .account button')].filter(a => {
+  const r = a.getBoundingClientRect(), box = a.parentElement.getBoundingClientRect();
+  const bar = document.querySelector('.topbar').getBoundingClientRect();
+  return r.width === 0 || r.right > Math.min(box.right, bar.right, innerWidth) + 1 || r.left < box.left - 1
+    || r.bottom > Math.min(box.bottom, bar.bottom) + 1;
+}).map(a => a.textContent.trim())"""
+
+
+@pytest.mark.parametrize("width", [800, 1100, 1360, 1440, 1920])
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_an_administrators_header_shows_every_link_at_desktop_widths(browser, live_server, admin_user, width, locale):
+    """The superuser's header is the longest (Admin, a longer name; Korean labels are wider): nothing hidden."""
+    context = browser.new_context(viewport={"width": width, "height": 700}, locale=locale)
+    try:
+        page = log_in(context.new_page(), live_server.url, "admin", "password")
+        assert page.locator("nav.nav a").count() == 8
+        assert page.evaluate(CUT_OFF) == []
+    finally:
+        context.close()
+
+
 def test_the_login_page_fits_a_phone_signed_out(browser, live_server):
     context = browser.new_context(**PHONE)
     try:
